@@ -1,0 +1,1 @@
+from openloop._version import __version__

@@ -1,0 +1,1 @@
+"""Pure data shared by every layer: the row/column catalog and object kinds."""
