@@ -39,15 +39,11 @@ class Settings(BaseSettings):
         "registry). Empty means SQLite at `<data_dir>/control.db`. Example: "
         "`postgresql+psycopg://openloop:pw@localhost/openloop`.",
     )
-    data_backend: Literal["duckdb", "clickhouse"] = Field(
+    data_backend: Literal["duckdb"] = Field(
         default="duckdb",
         description="Data-plane engine for logs, experiments and datasets. `duckdb` is embedded "
-        "(file `<data_dir>/data.duckdb`); `clickhouse` uses `clickhouse_url`.",
-    )
-    clickhouse_url: str | None = Field(
-        default=None,
-        description="ClickHouse HTTP URL used when `data_backend=clickhouse`, e.g. "
-        "`http://default:@localhost:8123/openloop`.",
+        "(file `<data_dir>/data.duckdb`) and is the only engine this release serves from; the "
+        "query compiler already emits ClickHouse SQL, verified on embedded ClickHouse in tests.",
     )
     secret_key: SecretStr | None = Field(
         default=None,

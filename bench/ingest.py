@@ -1,0 +1,215 @@
+"""Ingest benchmark: realistic spans sent from separate processes over loopback to a real
+``openloop serve``, for the SDK path (gzipped JSON batches to /v1/ingest) and OTLP protobuf
+(/v1/traces). Reports sustained spans/s, request p50/p99, server CPU seconds per 1,000 spans and
+peak server memory, then verifies that every acknowledged span was stored.
+
+    python -m bench.ingest [--seconds 20] [--batch 1000] [--senders 2] [--write docs/benchmarks.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import multiprocessing as mp
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from bench._machine import machine_facts, proc_cpu_seconds, proc_peak_rss_mb
+from bench._spans import make_batches
+
+_MARK = "QQQQQQQQ"  # replaced per request so every request carries fresh ids
+_BMARK = b"\xde\xad\xbe\xef"
+
+
+def _sdk_payloads(project_id: str, batch: int, n_templates: int) -> list[bytes]:
+    out = []
+    for rows in make_batches(batch * n_templates, batch, seed=3):
+        for r in rows:
+            r["id"] = _MARK + r["id"][8:]
+            r["span_id"] = _MARK + r["span_id"][8:]
+            r["root_span_id"] = _MARK + r["root_span_id"][8:]
+            r["span_parents"] = [_MARK + p[8:] for p in r["span_parents"]]
+            r["project_id"], r["log_id"] = project_id, "g"
+        out.append(orjson.dumps({"rows": rows}))
+    return out
+
+
+def _otlp_payloads(batch: int, n_templates: int) -> list[bytes]:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+    from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+    def kv(k: str, v: Any) -> KeyValue:
+        if isinstance(v, int):
+            return KeyValue(key=k, value=AnyValue(int_value=v))
+        return KeyValue(key=k, value=AnyValue(string_value=str(v)))
+
+    out = []
+    n = 0
+    for rows in make_batches(batch * n_templates, batch, seed=5):
+        req = ExportTraceServiceRequest()
+        rs = req.resource_spans.add()
+        rs.resource.attributes.append(kv("service.name", "bench"))
+        ss = rs.scope_spans.add()
+        for r in rows:
+            n += 1
+            sp: Span = ss.spans.add()
+            sp.trace_id = _BMARK + bytes.fromhex(r["root_span_id"])[4:]
+            sp.span_id = _BMARK + n.to_bytes(4, "big")
+            sp.name = r["span_attributes"]["name"]
+            sp.start_time_unix_nano = int(r["metrics"]["start"] * 1e9)
+            sp.end_time_unix_nano = int(r["metrics"]["end"] * 1e9)
+            typ = r["span_attributes"]["type"]
+            sp.attributes.append(
+                kv("openinference.span.kind", {"llm": "LLM", "tool": "TOOL"}.get(typ, "CHAIN"))
+            )
+            sp.attributes.append(kv("input.value", json.dumps(r["input"])))
+            sp.attributes.append(kv("output.value", json.dumps(r["output"])))
+            if typ == "llm":
+                sp.attributes.append(kv("gen_ai.request.model", r["metadata"]["model"]))
+                sp.attributes.append(kv("gen_ai.usage.input_tokens", r["metrics"]["prompt_tokens"]))
+                sp.attributes.append(
+                    kv("gen_ai.usage.output_tokens", r["metrics"]["completion_tokens"])
+                )
+        out.append(req.SerializeToString())
+    return out
+
+
+def _sender(
+    args: tuple[str, str, str, list[bytes], float, int, Any, int],
+) -> list[tuple[float, int, int]]:
+    url, key, kind, templates, seconds, worker, barrier, per_request = args
+    headers = {"Authorization": f"Bearer {key}", "content-encoding": "gzip"}
+    if kind == "sdk":
+        path, headers["content-type"] = "/v1/ingest", "application/json"
+    else:
+        path, headers["content-type"] = "/v1/traces", "application/x-protobuf"
+        headers["x-openloop-project"] = "bench-otlp"
+    results = []
+    barrier.wait()
+    deadline = time.monotonic() + seconds
+    i = 0
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+        while time.monotonic() < deadline:
+            tpl = templates[i % len(templates)]
+            tag = f"{worker:02d}{i:06d}"
+            body = (
+                tpl.replace(_MARK.encode(), tag.encode())
+                if kind == "sdk"
+                else tpl.replace(_BMARK, (worker << 24 | i).to_bytes(4, "big"))
+            )
+            body = gzip.compress(body, compresslevel=1)
+            t0 = time.perf_counter()
+            r = client.post(path, content=body)
+            dt = time.perf_counter() - t0
+            n = 0
+            if r.status_code == 200:
+                # OTLP answers only with rejected counts; every template holds `per_request` spans
+                n = len(r.json()["ids"]) if kind == "sdk" else per_request
+            results.append((dt, r.status_code, n))
+            i += 1
+    return results
+
+
+def run_phase(
+    srv: Any, kind: str, templates: list[bytes], seconds: float, senders: int, per_request: int
+) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    with ctx.Manager() as mgr:
+        barrier = mgr.Barrier(senders + 1)
+        with ctx.Pool(senders) as pool:
+            jobs = pool.map_async(
+                _sender,
+                [
+                    (srv.url, srv.api_key, kind, templates, seconds, w, barrier, per_request)
+                    for w in range(senders)
+                ],
+            )
+            barrier.wait()
+            t0 = time.perf_counter()
+            cpu0 = proc_cpu_seconds(srv.proc.pid)
+            per_worker = jobs.get()
+            wall = time.perf_counter() - t0
+    cpu = proc_cpu_seconds(srv.proc.pid) - cpu0
+    results = [x for w in per_worker for x in w]
+    lat = sorted(x[0] for x in results)
+    spans = sum(x[2] for x in results)
+    failures = sum(1 for x in results if x[1] != 200)
+    return {
+        "kind": kind,
+        "requests": len(results),
+        "failed_requests": failures,
+        "spans_acked": spans,
+        "wall_s": round(wall, 2),
+        "spans_per_s": round(spans / wall),
+        "p50_ms": round(statistics.median(lat) * 1e3, 1) if lat else None,
+        "p99_ms": round(lat[int(len(lat) * 0.99) - 1] * 1e3, 1) if lat else None,
+        "server_cpu_s_per_1k_spans": round(cpu / max(spans, 1) * 1000, 3),
+        "server_peak_rss_mb": round(proc_peak_rss_mb(srv.proc.pid) or 0),
+    }
+
+
+def main() -> None:
+    from tests.server.live import start_server
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--senders", type=int, default=2)
+    ap.add_argument("--write", type=Path, default=None, help="Markdown file to update")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        srv = start_server(Path(tmp) / "data")
+        try:
+            h = {"Authorization": f"Bearer {srv.api_key}"}
+            pid = httpx.post(
+                srv.url + "/v1/project/register", json={"name": "bench-sdk"}, headers=h
+            ).json()["id"]
+            sdk = run_phase(
+                srv,
+                "sdk",
+                _sdk_payloads(pid, args.batch, 8),
+                args.seconds,
+                args.senders,
+                args.batch,
+            )
+            print(json.dumps(sdk))
+            otlp = run_phase(
+                srv, "otlp", _otlp_payloads(args.batch, 8), args.seconds, args.senders, args.batch
+            )
+            print(json.dumps(otlp))
+            counts = {}
+            for name in ("bench-sdk", "bench-otlp"):
+                q = {"query": f"SELECT count(1) AS n FROM project_logs('{name}')"}
+                r = httpx.post(srv.url + "/btql", json=q, headers=h, timeout=60)
+                counts[name] = (
+                    r.json()["data"][0]["n"]
+                    if r.status_code == 200
+                    else f"query failed: {r.text[:200]}"
+                )
+            print(json.dumps({"stored": counts}))
+        finally:
+            srv.stop()
+    result = {
+        "machine": machine_facts(),
+        "batch": args.batch,
+        "senders": args.senders,
+        "sdk": sdk,
+        "otlp": otlp,
+        "stored": counts,
+    }
+    out = Path("bench/results")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "ingest.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

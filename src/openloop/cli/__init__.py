@@ -1,0 +1,1 @@
+"""The ``openloop`` command line (typer)."""

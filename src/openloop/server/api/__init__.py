@@ -1,0 +1,1 @@
+"""API routers. Each is a thin adapter over ``openloop.services``."""

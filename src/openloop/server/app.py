@@ -1,0 +1,62 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from openloop._version import __version__
+from openloop.server.errors import install_error_handlers
+
+if TYPE_CHECKING:
+    from openloop.services import Services
+    from openloop.settings import Settings
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger(__name__)
+
+_DESCRIPTION = """OpenLoop's REST API. Every route except `GET /health` needs an API key
+(`Authorization: Bearer <key>`) or a browser session. Errors always have the shape
+`{"error": {"type": ..., "message": ...}}`."""
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """Build the app. Opens the stores from ``settings`` unless ``services`` is given (then the
+    caller owns and closes them)."""
+    from openloop.services import Services as _Services
+    from openloop.settings import Settings as _Settings
+
+    owns = services is None
+    if services is None:
+        services = _Services.open(settings or _Settings())
+    svc = services
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns:
+            svc.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="OpenLoop",
+        version=__version__,
+        description=_DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.svc = services
+    install_error_handlers(app)
+
+    from openloop.server.api import btql, ingest, keys, otel, projects, system
+    from openloop.server.web import auth as web_auth
+    from openloop.server.web import pages
+
+    for module in (system, projects, keys, ingest, otel, btql, web_auth, pages):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,1 @@
+"""Browser-facing routes: login and pages."""

@@ -1,0 +1,74 @@
+"""Start a real ``openloop serve`` process for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    proc: subprocess.Popen
+    url: str
+    api_key: str | None
+    login_link: str | None
+    data_dir: Path
+    output: str
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def start_server(data_dir: Path, *, demo: bool = False, timeout: float = 60.0) -> LiveServer:
+    port = free_port()
+    env = {**os.environ, "OPENLOOP_DATA_DIR": str(data_dir), "OPENLOOP_SECRET_KEY": "live-test-secret"}
+    cmd = [sys.executable, "-m", "openloop.cli.main", "serve", "--port", str(port)]
+    cmd.append("--demo" if demo else "--no-demo")
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    os.set_blocking(proc.stdout.fileno(), False)
+    while time.monotonic() < deadline:
+        chunk = proc.stdout.read()
+        if chunk:
+            lines.append(chunk)
+        if proc.poll() is not None:
+            raise RuntimeError("server exited early:\n" + "".join(lines))
+        try:
+            if httpx.get(url + "/health", timeout=0.5).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    else:
+        proc.kill()
+        raise RuntimeError("server did not start:\n" + "".join(lines))
+    time.sleep(0.2)
+    chunk = proc.stdout.read()
+    if chunk:
+        lines.append(chunk)
+    out = "".join(lines)
+    key = re.search(r"(olk_[A-Za-z0-9_\-]+)", out)
+    link = re.search(r"(http://\S+/auth/link/\S+)", out)
+    return LiveServer(proc, url, key.group(1) if key else None, link.group(1) if link else None, data_dir, out)

@@ -1,0 +1,91 @@
+"""End to end against a real ``openloop serve`` process: first-run output, durability when the
+server is killed mid-write, and a clear message for a busy port."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+
+import httpx
+import pytest
+
+from tests.server.live import start_server
+
+pytestmark = pytest.mark.slow
+
+
+def test_first_run_prints_key_and_login_link(tmp_path):
+    srv = start_server(tmp_path / "d")
+    try:
+        assert srv.api_key, srv.output
+        assert srv.login_link, srv.output
+        h = {"Authorization": f"Bearer {srv.api_key}"}
+        assert httpx.get(srv.url + "/v1/project", headers=h).status_code == 200
+        with httpx.Client(base_url=srv.url) as c:
+            r = c.get(srv.login_link.replace(srv.url, ""), follow_redirects=False)
+            assert r.status_code == 303
+            assert c.get("/v1/project").status_code == 200
+        # the same port again: a clear message, not a traceback
+        port = srv.url.rsplit(":", 1)[1]
+        busy = subprocess.run(
+            [sys.executable, "-m", "openloop.cli.main", "serve", "--port", port, "--data-dir", str(tmp_path / "d2"), "--no-demo"],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert busy.returncode != 0
+        assert f"port {port}" in busy.stderr and "already in use" in busy.stderr
+        assert "Traceback" not in busy.stderr
+    finally:
+        srv.stop()
+
+
+def test_kill_during_batch_writes_loses_no_acknowledged_row(tmp_path):
+    data_dir = tmp_path / "d"
+    srv = start_server(data_dir)
+    acked: list[str] = []
+    stop = threading.Event()
+    h = {"Authorization": f"Bearer {srv.api_key}"}
+
+    def writer() -> None:
+        n = 0
+        with httpx.Client(base_url=srv.url, headers=h, timeout=10) as c:
+            while not stop.is_set():
+                rows = [
+                    {"project_name": "durable", "id": f"r{n}-{i}", "input": {"i": i}, "output": "x" * 200}
+                    for i in range(200)
+                ]
+                n += 1
+                try:
+                    r = c.post("/v1/ingest", json={"rows": rows})
+                except httpx.HTTPError:
+                    return
+                if r.status_code == 200:
+                    acked.extend(r.json()["ids"])
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        while len(acked) < 2000 and t.is_alive():
+            threading.Event().wait(0.05)
+        srv.proc.send_signal(signal.SIGKILL)
+        srv.proc.wait(10)
+    finally:
+        stop.set()
+        t.join(20)
+    assert len(acked) >= 2000
+    # reopen the data directory and look for every acknowledged row
+    from openloop.services import Services
+    from openloop.settings import Settings
+    from openloop.store.data.base import ObjectRef
+
+    svc = Services.open(Settings(data_dir=data_dir, secret_key="live-test-secret"))
+    try:
+        org = svc.control.list_orgs()[0]
+        p = svc.control.get_project(org.id, "durable")
+        ref = ObjectRef(org.id, p.id, "project_logs", p.id)
+        stored = {r["id"] for batch in svc.data.iter_rows(ref, batch_size=5000) for r in batch}
+    finally:
+        svc.close()
+    missing = set(acked) - stored
+    assert not missing, f"{len(missing)} acknowledged rows lost, e.g. {sorted(missing)[:3]}"
