@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ class LiveServer:
     login_link: str | None
     data_dir: Path
     output: str
+    _pump: threading.Thread | None = None
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -37,6 +39,10 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        if self._pump is not None:
+            self._pump.join(5)
+        if self.proc.stdout and not self.proc.stdout.closed:
+            self.proc.stdout.close()
 
 
 def start_server(data_dir: Path, *, demo: bool = False, timeout: float = 60.0) -> LiveServer:
@@ -47,12 +53,15 @@ def start_server(data_dir: Path, *, demo: bool = False, timeout: float = 60.0) -
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     lines: list[str] = []
+
+    def pump() -> None:
+        for line in proc.stdout:
+            lines.append(line)
+
+    pump_thread = threading.Thread(target=pump, daemon=True)
+    pump_thread.start()
     deadline = time.monotonic() + timeout
-    os.set_blocking(proc.stdout.fileno(), False)
     while time.monotonic() < deadline:
-        chunk = proc.stdout.read()
-        if chunk:
-            lines.append(chunk)
         if proc.poll() is not None:
             raise RuntimeError("server exited early:\n" + "".join(lines))
         try:
@@ -64,11 +73,11 @@ def start_server(data_dir: Path, *, demo: bool = False, timeout: float = 60.0) -
     else:
         proc.kill()
         raise RuntimeError("server did not start:\n" + "".join(lines))
-    time.sleep(0.2)
-    chunk = proc.stdout.read()
-    if chunk:
-        lines.append(chunk)
+    time.sleep(0.3)
     out = "".join(lines)
     key = re.search(r"(olk_[A-Za-z0-9_\-]+)", out)
     link = re.search(r"(http://\S+/auth/link/\S+)", out)
-    return LiveServer(proc, url, key.group(1) if key else None, link.group(1) if link else None, data_dir, out)
+    return LiveServer(
+        proc, url, key.group(1) if key else None, link.group(1) if link else None, data_dir, out,
+        pump_thread,
+    )

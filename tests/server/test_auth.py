@@ -11,15 +11,22 @@ from tests.server.conftest import make_user
 PUBLIC = {("GET", "/health"), ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/")}
 
 
+def _all_routes(routes, prefix=""):
+    for r in routes:
+        if hasattr(r, "original_router"):  # FastAPI's included-router wrapper
+            yield from _all_routes(r.original_router.routes, prefix + r.include_context.prefix)
+        elif isinstance(r, APIRoute):
+            yield prefix, r
+
+
 def _api_routes(app):
-    for r in app.routes:
-        if not isinstance(r, APIRoute):
-            continue
-        if r.path.startswith("/auth/link/"):
+    for prefix, r in _all_routes(app.routes):
+        path = prefix + r.path
+        if path.startswith("/auth/link/"):
             continue
         for m in r.methods:
-            if (m, r.path) not in PUBLIC:
-                yield m, re.sub(r"\{[^}]+\}", "x", r.path)
+            if (m, path) not in PUBLIC:
+                yield m, re.sub(r"\{[^}]+\}", "x", path)
 
 
 def test_health_needs_no_auth(client):

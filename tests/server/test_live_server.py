@@ -73,6 +73,7 @@ def test_kill_during_batch_writes_loses_no_acknowledged_row(tmp_path):
     finally:
         stop.set()
         t.join(20)
+        srv.stop()
     assert len(acked) >= 2000
     # reopen the data directory and look for every acknowledged row
     from openloop.services import Services
