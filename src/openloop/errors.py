@@ -13,7 +13,8 @@ can render it. Names say who must react:
     ├── NotFound                     no such object *for this caller*; 404
     ├── Conflict                     name already taken, stale version; 409
     ├── UsageError                   the developer misused the API (wrong call order, bad config in code)
-    └── StorageUnavailable           an operational failure of a store; 503
+    ├── StorageUnavailable           an operational failure of a store; 503
+    └── ProviderError                an AI provider failed after retries; 502 (openloop.llm.retries)
 
 Domain code raises these; it never imports FastAPI.
 """
