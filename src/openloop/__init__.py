@@ -30,9 +30,16 @@ from openloop.sdk import (
     wrap_anthropic,
     wrap_openai,
 )
+from openloop.sdk.datasets import Dataset, init_dataset
+from openloop.sdk.eval import Eval, EvalAsync, init_experiment
+from openloop.sdk.prompts import Prompt, load_prompt
 
 __all__ = [
+    "Dataset",
+    "Eval",
+    "EvalAsync",
     "Logger",
+    "Prompt",
     "SenderConfig",
     "Span",
     "TracedThreadPoolExecutor",
@@ -40,7 +47,10 @@ __all__ = [
     "current_logger",
     "current_span",
     "flush",
+    "init_dataset",
+    "init_experiment",
     "init_logger",
+    "load_prompt",
     "log_feedback",
     "start_span",
     "traced",

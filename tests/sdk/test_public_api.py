@@ -12,7 +12,11 @@ import openloop
 
 def test_all_is_pinned():
     assert openloop.__all__ == [
+        "Dataset",
+        "Eval",
+        "EvalAsync",
         "Logger",
+        "Prompt",
         "SenderConfig",
         "Span",
         "TracedThreadPoolExecutor",
@@ -20,7 +24,10 @@ def test_all_is_pinned():
         "current_logger",
         "current_span",
         "flush",
+        "init_dataset",
+        "init_experiment",
         "init_logger",
+        "load_prompt",
         "log_feedback",
         "start_span",
         "traced",
