@@ -37,21 +37,14 @@ def login_link(token: str, request: Request, svc: Any = Depends(get_services)) -
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(error: str | None = None) -> Any:
-    from html import escape
+def login_page(request: Request, error: str | None = None, message: str | None = None) -> Any:
+    from openloop._version import __version__
+    from openloop.server.web.common import templates
 
-    msg = f"<p class='err'>{escape(error)}</p>" if error else ""
-    return HTMLResponse(
-        "<!doctype html><html><head><meta charset='utf-8'><title>Log in · OpenLoop</title>"
-        "<style>body{font-family:system-ui;max-width:22rem;margin:5rem auto}"
-        "input{display:block;width:100%;margin:.4rem 0 1rem;padding:.5rem}"
-        ".err{color:#b00}</style></head><body><h1>OpenLoop</h1>"
-        f"{msg}<form method='post' action='/login'>"
-        "<label>Email<input name='email' type='email' autocomplete='username' required></label>"
-        "<label>Password<input name='password' type='password' autocomplete='current-password' required></label>"
-        "<button type='submit'>Log in</button></form>"
-        "<p>Or open the one-time link printed by <code>openloop serve</code> or "
-        "<code>openloop login-link</code>.</p></body></html>"
+    return templates.TemplateResponse(
+        request,
+        "login.html",
+        {"error": error, "message": message, "version": __version__},
     )
 
 
@@ -79,6 +72,6 @@ def logout(request: Request, svc: Any = Depends(get_services)) -> Any:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         svc.control.end_session(token)
-    resp = RedirectResponse("/login", status_code=303)
+    resp = RedirectResponse("/login?message=You+are+logged+out", status_code=303)
     resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp
