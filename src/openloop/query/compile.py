@@ -1,0 +1,355 @@
+"""Bound expressions -> sqlglot expressions, per dialect.
+
+Hot paths become their typed columns, other paths JSON extraction on the owning json column.
+A JSON value is read in the form its context needs (``want``): text when compared with text,
+a number (try-cast) when compared with a number, raw JSON text when selected. User text only
+ever enters SQL as a sqlglot literal, which the generator quotes for the target engine.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from openloop.errors import QueryError
+
+from . import ast
+from .dialects import Dialect, all_of, any_of, fn, lit
+from .resolve import SEARCH_FIELDS, bucket_unit, parse_timestamp, type_of
+from .tokens import error_at
+
+__all__ = ["ExprCompiler", "col", "visible_predicate"]
+
+SearchFn = Callable[[list[tuple[str, str]], str, list[str] | None], Sequence[int]]
+_CMP = {"eq": exp.EQ, "ne": exp.NEQ, "lt": exp.LT, "le": exp.LTE, "gt": exp.GT, "ge": exp.GTE,
+        "nseq": exp.NullSafeEQ, "nsne": exp.NullSafeNEQ}  # fmt: skip
+_ARITH = {"add": exp.Add, "sub": exp.Sub, "mul": exp.Mul, "div": exp.Div, "mod": exp.Mod}
+_WANT = {"int": "num", "num": "num", "bool": "bool", "str": "str", "ts": "ts", "null": "str"}
+
+
+def col(name: str) -> exp.Column:
+    return exp.Column(this=exp.Identifier(this=name, quoted=True))
+
+
+@functools.lru_cache(maxsize=64)
+def _visible_tree(version: int | None) -> exp.Expr:
+    # The visibility rule is written once, in the data store; parse it into our tree.
+    from openloop.store.data.duckdb import visible_predicate as shared_rule
+
+    return sqlglot.parse_one(shared_rule(version), read="duckdb")
+
+
+def visible_predicate(version: int | str | None = None) -> exp.Expr:
+    """Rows visible now (``version=None``) or as of transaction ``version`` (an ``_xact_id``,
+    as an int or a string of digits)."""
+    if isinstance(version, str) and version.isdigit() and len(version) < 20:
+        version = int(version)
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise QueryError("version must be an integer transaction id")
+    return _visible_tree(version).copy()
+
+
+class ExprCompiler:
+    """Compiles bound expressions; ``base()`` builds the source + visibility predicate (used by
+    ANY_SPAN sub-selects too)."""
+
+    def __init__(self, d: Dialect, *, text: str, base: Callable[[], exp.Expr],
+                 refs: list[tuple[str, str]], search: SearchFn | None, tz_offset: int,
+                 warnings: list[dict[str, str]]) -> None:  # fmt: skip
+        self.d = d
+        self.text = text
+        self.base = base  # builds a fresh tree each call: sqlglot nodes must not be shared
+        self.refs = refs
+        self.search = search
+        self.tz_offset = tz_offset
+        self.warnings = warnings
+        self.searched = False  # a MATCH/search() was compiled: the SQL embeds current results
+
+    def err(self, message: str) -> QueryError:
+        return QueryError(message)
+
+    # -- leaves --------------------------------------------------------------------------------
+    def _json(self, column: exp.Expr, path: tuple[Any, ...], want: str | None) -> exp.Expr:
+        d = self.d
+        if want in (None, "json"):
+            return d.json_raw(column, path)
+        s = d.json_str(column, path) if path else d.json_str(column, ())
+        if want == "num":
+            return d.to_double(s)
+        if want == "bool":
+            return d.to_bool(s)
+        if want == "ts":
+            return d.to_datetime(s)
+        return s
+
+    def expr(self, e: ast.Expr, want: str | None = None) -> exp.Expr:
+        d = self.d
+        if isinstance(e, ast.Column):
+            if e.type == "json":
+                return self._json(col(e.name), (), want)
+            c = col(e.name)
+            if want == "str" and e.type not in ("str", "json"):
+                return d.to_string(c)
+            return c
+        if isinstance(e, ast.JsonPath):
+            return self._json(col(e.column), e.path, want)
+        if isinstance(e, ast.MapValue):
+            return d.map_get(col(e.column), e.key)
+        if isinstance(e, ast.MapLookup):
+            return exp.Bracket(this=col(e.column), expressions=[col(e.key_column)])
+        if isinstance(e, ast.ArrayItem):
+            return d.array_item(col(e.column), e.index)
+        if isinstance(e, ast.JsonExtract):
+            return self._json(d.json_or_null(self.expr(e.operand, "str")), (e.key,), want)
+        if isinstance(e, ast.Literal):
+            if want == "ts" and isinstance(e.value, str):
+                return self.ts_literal(e)
+            return lit(e.value)
+        if isinstance(e, ast.Interval):
+            return exp.Interval(
+                this=exp.Literal.number(e.amount), unit=exp.Var(this=e.unit.upper())
+            )
+        if isinstance(e, ast.Binary):
+            return self._binary(e)
+        if isinstance(e, ast.Unary):
+            if e.op == "not":
+                return exp.Not(this=exp.Paren(this=self.expr(e.operand, "bool")))
+            return exp.Neg(this=exp.Paren(this=self.expr(e.operand, "num")))
+        if isinstance(e, ast.InList):
+            return self._in(e)
+        if isinstance(e, ast.IsNull):
+            op = e.operand
+            if isinstance(op, ast.Column) and op.name == "error":
+                has = col("has_error")
+                return has if e.negated else exp.Not(this=has)
+            inner = exp.Is(this=self.expr(op, "str"), expression=exp.Null())
+            return exp.Not(this=inner) if e.negated else inner
+        if isinstance(e, ast.Ternary):
+            return exp.Case(ifs=[exp.If(this=self.expr(e.cond, "bool"), true=self.expr(e.then, want))],
+                            default=self.expr(e.otherwise, want))  # fmt: skip
+        if isinstance(e, ast.Cast):
+            return self._cast(e.type_name, e.operand)
+        if isinstance(e, ast.AnySpan):
+            sub = exp.Select(expressions=[col("root_span_id")],
+                             from_=exp.From(this=exp.Table(this=exp.Identifier(this="rows", quoted=True))),
+                             where=exp.Where(this=all_of(self.base(), exp.Paren(this=self.expr(e.cond, "bool")))))  # fmt: skip
+            return exp.In(this=col("root_span_id"), query=exp.Subquery(this=sub))
+        if isinstance(e, ast.Search):
+            return self._search(e)
+        if isinstance(e, ast.Func):
+            return self._func(e, want)
+        raise self.err(f"cannot compile {type(e).__name__}")
+
+    def ts_literal(self, e: ast.Literal) -> exp.Expr:
+        iso = parse_timestamp(str(e.value))
+        if iso is None:
+            raise error_at(self.text, e.pos, f"{e.value!r} is not an ISO date or timestamp "
+                           "(for example '2024-01-31' or '2024-01-31T12:00:00Z')")  # fmt: skip
+        return self.d.ts_literal(iso)
+
+    def _wants(self, left: ast.Expr, right: ast.Expr) -> tuple[str | None, str | None]:
+        lt, rt = type_of(left), type_of(right)
+        if lt == "json" and rt == "json":
+            return "str", "str"
+        if lt == "json":
+            return _WANT.get(rt, "str"), None if rt != "str" else "str"
+        if rt == "json":
+            return None if lt != "str" else "str", _WANT.get(lt, "str")
+        if lt == "ts" and rt == "str":
+            return None, "ts"
+        if rt == "ts" and lt == "str":
+            return "ts", None
+        return None, None
+
+    def _binary(self, e: ast.Binary) -> exp.Expr:
+        op = e.op
+        if op in ("and", "or"):
+            left, right = self.expr(e.left, "bool"), self.expr(e.right, "bool")
+            joined: exp.Expr = (exp.And if op == "and" else exp.Or)(this=left, expression=right)
+            return exp.Paren(this=joined)
+        if op in _CMP:
+            wl, wr = self._wants(e.left, e.right)
+            left, right = self.expr(e.left, wl), self.expr(e.right, wr)
+            if op in ("nseq", "nsne"):
+                return self.d.null_safe_eq(left, right, negate=op == "nsne")
+            return _CMP[op](this=left, expression=right)
+        if op in _ARITH:
+            left, right = self.expr(e.left, "num"), self.expr(e.right, "num")
+            return exp.Paren(this=_ARITH[op](this=left, expression=right))
+        if op in ("like", "ilike"):
+            left = self.expr(e.left, "str")
+            right = self.expr(e.right, "str")
+            node = (exp.Like if op == "like" else exp.ILike)(this=left, expression=right)
+            if self.d.like_needs_escape_clause and isinstance(e.right, ast.Literal) and \
+                    "\\" in str(e.right.value):  # fmt: skip
+                return exp.Escape(this=node, expression=exp.Literal.string("\\"))
+            return node
+        if op == "includes":
+            return self._contains(e.left, e.right)
+        raise self.err(f"cannot compile operator {op}")
+
+    def _contains(self, arr: ast.Expr, value: ast.Expr) -> exp.Expr:
+        if isinstance(arr, ast.JsonPath):
+            array = self.d.json_strings(col(arr.column), arr.path)
+            return self.d.array_contains(array, self.expr(value, "str"))
+        if isinstance(arr, ast.Column) and arr.type == "json":
+            return self.d.array_contains(
+                self.d.json_strings(col(arr.name), ()), self.expr(value, "str")
+            )
+        return self.d.array_contains(self.expr(arr), self.expr(value, "str"))
+
+    def _in(self, e: ast.InList) -> exp.Expr:
+        if len(e.items) == 1 and type_of(e.items[0]) in ("array",):
+            node = self._contains(e.items[0], e.operand)
+        else:
+            first = e.items[0]
+            wl, wr = self._wants(e.operand, first)
+            node = exp.In(
+                this=self.expr(e.operand, wl), expressions=[self.expr(i, wr) for i in e.items]
+            )
+        return exp.Not(this=exp.Paren(this=node)) if e.negated else node
+
+    def _cast(self, type_name: str, operand: ast.Expr) -> exp.Expr:
+        d = self.d
+        if type_name == "string":
+            typ = type_of(operand)
+            if typ == "json":
+                return d.json_text(self.expr(operand, "json"))
+            return self.expr(operand) if typ == "str" else d.to_string(self.expr(operand))
+        if type_name == "number":
+            return d.to_double(self.expr(operand, "str"))
+        if type_name == "integer":
+            return d.to_bigint(self.expr(operand, "str"))
+        if type_name == "boolean":
+            return d.to_bool(self.expr(operand, "str"))
+        ts = (
+            self.expr(operand)
+            if type_of(operand) == "ts"
+            else d.to_datetime(self.expr(operand, "str"))
+        )
+        return self.bucket(1, "day", ts) if type_name == "date" else ts
+
+    def _search(self, e: ast.Search) -> exp.Expr:
+        self.searched = True
+        fields = list(e.fields) if e.fields else None
+        if self.search is None:
+            self.warnings.append({"code": "search_unindexed", "message": "full-text index not "
+                                  "available; searching with a substring scan"})  # fmt: skip
+            terms = []
+            for f in fields or SEARCH_FIELDS:
+                head, *rest = f.split(".")
+                target = col(head) if not rest else self.d.json_raw(col(head), tuple(rest))
+                text = self.d.json_text(target)
+                terms.append(
+                    exp.ILike(this=text, expression=exp.Literal.string(f"%{_like_escape(e.text)}%"))
+                )
+            return any_of(*terms)
+        found = self.search(self.refs, e.text, fields)
+        # accept a list of ints or a pyarrow array (what DataStore.search_ids returns)
+        values = found.to_pylist() if hasattr(found, "to_pylist") else found
+        ids = sorted({int(i) for i in values})
+        if not ids:
+            return exp.false()
+        return exp.In(this=col("_pagination_key"), expressions=[exp.Literal.number(i) for i in ids])
+
+    def bucket(self, amount: int, unit: str, ts: exp.Expr) -> exp.Expr:
+        if not self.tz_offset:
+            return self.d.trunc(unit, ts, amount)
+        # tz_offset is minutes behind UTC (480 = UTC-8): shift into local time, bucket, shift back.
+        local = self.d.shift(ts, -self.tz_offset)
+        return self.d.shift(self.d.trunc(unit, local, amount), self.tz_offset)
+
+    def _func(self, e: ast.Func, want: str | None) -> exp.Expr:
+        d, name, args = self.d, e.name, e.args
+        if name in ("second", "minute", "hour", "day", "week", "month", "year"):
+            return self.bucket(1, name, self.expr(args[0], "ts"))
+        if name == "date_trunc":
+            amount, unit = bucket_unit(str(args[0].value))  # type: ignore[attr-defined, misc]
+            return self.bucket(amount, unit, self.expr(args[1], "ts"))
+        if name == "now":
+            return d.now()
+        if name == "current_date":
+            return d.today()
+        if name in ("lower", "upper"):
+            return (exp.Lower if name == "lower" else exp.Upper)(this=self.expr(args[0], "str"))
+        if name == "concat":
+            return exp.Concat(expressions=[self.expr(a, "str") for a in args])
+        if name == "length":
+            return d.str_len(self.expr(args[0], "str"))
+        if name == "len":
+            a = args[0]
+            if type_of(a) == "json":
+                src = a if isinstance(a, ast.JsonPath) else None
+                arr = (
+                    d.json_strings(col(src.column), src.path)
+                    if src
+                    else d.json_strings(self.expr(a), ())
+                )
+                return d.array_len(arr)
+            return (
+                d.array_len(self.expr(a))
+                if type_of(a) == "array"
+                else d.str_len(self.expr(a, "str"))
+            )
+        if name == "contains":
+            return self._contains(args[0], args[1])
+        if name in ("coalesce", "nullif", "least", "greatest"):
+            kinds = [type_of(a) for a in args if type_of(a) not in ("json", "null")]
+            w = _WANT.get(kinds[0], "str") if kinds else "str"
+            parts = [self.expr(a, w) for a in args]
+            if name == "nullif":
+                return exp.Nullif(this=parts[0], expression=parts[1])
+            cls = {"coalesce": exp.Coalesce, "least": exp.Least, "greatest": exp.Greatest}[name]
+            return cls(this=parts[0], expressions=parts[1:])
+        if name == "round":
+            digits = args[1].value if len(args) > 1 and isinstance(args[1], ast.Literal) else 0
+            if not isinstance(digits, int) or isinstance(digits, bool) or not -15 <= digits <= 15:
+                raise error_at(self.text, e.pos, "round(x, digits) needs a whole number of digits "
+                               "between -15 and 15")  # fmt: skip
+            # Half away from zero on both engines (ClickHouse's round() is banker's on floats).
+            x = self.expr(args[0], "num")
+            scale = exp.Literal.number(repr(10.0**digits))
+            mag = exp.Floor(this=exp.Add(this=exp.Mul(this=fn("abs", x), expression=scale),
+                                         expression=exp.Literal.number("0.5")))  # fmt: skip
+            return exp.Paren(this=exp.Div(this=exp.Mul(this=fn("sign", x.copy()), expression=mag),
+                                          expression=scale.copy()))  # fmt: skip
+        if name in ("abs", "floor", "ceil"):
+            return fn(name, self.expr(args[0], "num"))
+        if name.startswith("to_"):
+            return self._cast({"to_string": "string", "to_number": "number", "to_integer": "integer",
+                               "to_boolean": "boolean", "to_date": "date",
+                               "to_datetime": "datetime"}[name], args[0])  # fmt: skip
+        return self._aggregate(e)
+
+    def _aggregate(self, e: ast.Func) -> exp.Expr:
+        d, name, args = self.d, e.name, e.args
+        if name == "count":
+            if (
+                e.star
+                or not args
+                or (isinstance(args[0], ast.Literal) and args[0].value is not None)
+            ):
+                return exp.Count(this=exp.Star())
+            return exp.Count(this=self.expr(args[0], "str" if type_of(args[0]) == "json" else None))
+        if name == "count_distinct":
+            return exp.Count(this=exp.Distinct(expressions=[self.expr(args[0], "str")]))
+        if name in ("sum", "avg", "percentile"):
+            value = self.expr(args[0], "num")
+            if type_of(args[0]) == "bool":
+                value = exp.Case(ifs=[exp.If(this=value, true=exp.Literal.number(1))],
+                                 default=exp.Literal.number(0))  # fmt: skip
+            if name == "percentile":
+                return d.percentile(value, float(args[1].value))  # type: ignore[attr-defined]
+            return (exp.Sum if name == "sum" else exp.Avg)(this=value)
+        value = self.expr(args[0], "str" if type_of(args[0]) == "json" else None)
+        if name == "any_value":
+            return d.any_value(value)
+        return (exp.Min if name == "min" else exp.Max)(this=value)
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,391 @@
+"""Where DuckDB and ClickHouse differ, said once per backend.
+
+Each :class:`Dialect` subclass answers the same questions (how to read a JSON path, truncate a
+timestamp, take a percentile, …) with sqlglot expressions; the compiler never branches on the
+backend name. Function names that sqlglot transpiles correctly (``COUNT(DISTINCT …)``,
+``CASE``, ``ILIKE``) are left to sqlglot; everything else is spelled out here.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+from sqlglot import exp
+
+__all__ = [
+    "DIALECTS",
+    "ClickHouseDialect",
+    "Dialect",
+    "DuckDBDialect",
+    "all_of",
+    "any_of",
+    "get_dialect",
+]
+
+PathPart = str | int
+
+
+def fn(name: str, *args: exp.Expr) -> exp.Expr:
+    """A function call rendered verbatim (the name is ours, never user text)."""
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def all_of(*terms: exp.Expr) -> exp.Expr:
+    """``a AND b AND …`` built directly (sqlglot's ``exp.and_`` re-parses and copies)."""
+    out = terms[0]
+    for t in terms[1:]:
+        out = exp.And(this=out, expression=t)
+    return out
+
+
+def any_of(*terms: exp.Expr) -> exp.Expr:
+    out = terms[0]
+    for t in terms[1:]:
+        out = exp.Or(this=out, expression=t)
+    return exp.Paren(this=out) if len(terms) > 1 else out
+
+
+def lit(value: object) -> exp.Expr:
+    if value is None:
+        return exp.Null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, int | float):
+        return (
+            exp.Literal.number(repr(value))
+            if value >= 0
+            else exp.Neg(this=exp.Literal.number(repr(-value)))
+        )
+    return exp.Literal.string(str(value))
+
+
+def _interval(amount: int, unit: str) -> exp.Expr:
+    return exp.Interval(this=exp.Literal.number(amount), unit=exp.Var(this=unit.upper()))
+
+
+class Dialect(ABC):
+    """Per-backend differences. Subclasses set the data attributes and override methods."""
+
+    #: sqlglot dialect used to render SQL text.
+    name: str = ""
+    #: Whether ``LIKE`` needs an explicit ``ESCAPE '\\'`` for backslash escapes to work.
+    like_needs_escape_clause: bool = False
+    #: Per-query engine settings appended to every statement (``SETTINGS k = v``).
+    query_settings: dict[str, int] = {}
+
+    @abstractmethod
+    def json_raw(self, column: exp.Expr, path: Sequence[PathPart]) -> exp.Expr:
+        """JSON text of the value at ``path``, for output: missing, ``''`` and ``null`` all read
+        back as None."""
+        ...
+
+    @abstractmethod
+    def json_str(self, column: exp.Expr, path: Sequence[PathPart]) -> exp.Expr:
+        """The value at ``path`` as text: strings unquoted, other values as JSON text."""
+        ...
+
+    @abstractmethod
+    def json_strings(self, column: exp.Expr, path: Sequence[PathPart]) -> exp.Expr:
+        """The JSON array at ``path`` as an array of strings."""
+        ...
+
+    def json_text(self, column: exp.Expr) -> exp.Expr:
+        """A whole JSON column as text."""
+        return column
+
+    def json_or_null(self, text: exp.Expr) -> exp.Expr:
+        """``text`` when it is valid JSON, else NULL (json_extract on a bad string is NULL)."""
+        return text
+
+    def to_double(self, e: exp.Expr) -> exp.Expr:
+        return exp.TryCast(this=e, to=exp.DataType.build("DOUBLE"))
+
+    def to_bigint(self, e: exp.Expr) -> exp.Expr:
+        return exp.TryCast(this=e, to=exp.DataType.build("BIGINT"))
+
+    def to_bool(self, e: exp.Expr) -> exp.Expr:
+        return exp.TryCast(this=e, to=exp.DataType.build("BOOLEAN"))
+
+    def to_string(self, e: exp.Expr) -> exp.Expr:
+        return exp.Cast(this=e, to=exp.DataType.build("VARCHAR"))
+
+    @abstractmethod
+    def to_datetime(self, e: exp.Expr) -> exp.Expr: ...
+
+    @abstractmethod
+    def ts_literal(self, iso_utc: str) -> exp.Expr:
+        """A timestamp constant; ``iso_utc`` is ``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC."""
+        ...
+
+    def now(self) -> exp.Expr:
+        return exp.CurrentTimestamp()
+
+    def today(self) -> exp.Expr:
+        return exp.CurrentDate()
+
+    @abstractmethod
+    def trunc(self, unit: str, ts: exp.Expr, amount: int = 1) -> exp.Expr:
+        """Start of the ``amount`` x ``unit`` bucket holding ``ts`` (UTC, epoch-aligned)."""
+        ...
+
+    def shift(self, ts: exp.Expr, minutes: int) -> exp.Expr:
+        op = exp.Add if minutes > 0 else exp.Sub
+        return op(this=ts, expression=_interval(abs(minutes), "minute"))
+
+    @abstractmethod
+    def percentile(self, e: exp.Expr, p: float) -> exp.Expr:
+        """Exact percentile with linear interpolation between the two nearest values."""
+
+    @abstractmethod
+    def any_value(self, e: exp.Expr) -> exp.Expr: ...
+
+    def root_value(self, e: exp.Expr) -> exp.Expr:
+        """Aggregate: the value of ``e`` on the trace's root span."""
+        return exp.Filter(this=self.any_value(e),
+                          expression=exp.Where(this=exp.column("is_root")))  # fmt: skip
+
+    def count_if(self, cond: exp.Expr) -> exp.Expr:
+        return exp.Sum(this=exp.Case(ifs=[exp.If(this=cond, true=exp.Literal.number(1))],
+                                     default=exp.Literal.number(0)))  # fmt: skip
+
+    @abstractmethod
+    def array_item(self, arr: exp.Expr, index: int) -> exp.Expr:
+        """0-based ``index`` (negative from the end); NULL when out of range."""
+        ...
+
+    def array_len(self, arr: exp.Expr) -> exp.Expr:
+        return exp.ArraySize(this=arr)
+
+    def array_contains(self, arr: exp.Expr, value: exp.Expr) -> exp.Expr:
+        return exp.ArrayContains(this=arr, expression=value)
+
+    def str_len(self, e: exp.Expr) -> exp.Expr:
+        return exp.Length(this=e)
+
+    def map_get(self, m: exp.Expr, key: str) -> exp.Expr:
+        return exp.Bracket(this=m, expressions=[exp.Literal.string(key)])
+
+    @abstractmethod
+    def map_keys(self, m: exp.Expr) -> exp.Expr: ...
+
+    @abstractmethod
+    def unnest(self, arr: exp.Expr) -> exp.Expr: ...
+
+    @abstractmethod
+    def json_array_items(self, column: exp.Expr, path: Sequence[PathPart]) -> exp.Expr:
+        """The JSON array at ``path`` as an array of JSON texts (for UNPIVOT)."""
+        ...
+
+    @abstractmethod
+    def collect(self, e: exp.Expr) -> exp.Expr:
+        """Aggregate into a list."""
+        ...
+
+    @abstractmethod
+    def sample_hash(self, e: exp.Expr) -> exp.Expr:
+        """A stable pseudo-random integer in [0, 10000) from ``e``."""
+        ...
+
+    def random(self) -> exp.Expr:
+        return exp.Rand()
+
+    def null_safe_eq(self, a: exp.Expr, b: exp.Expr, *, negate: bool) -> exp.Expr:
+        """``a <=> b`` (or ``a <!=> b`` when ``negate``): NULLs compare equal to each other."""
+        return (exp.NullSafeNEQ if negate else exp.NullSafeEQ)(this=a, expression=b)
+
+
+class DuckDBDialect(Dialect):
+    name = "duckdb"
+    like_needs_escape_clause = True
+
+    @staticmethod
+    def _path(path: Sequence[PathPart]) -> exp.Expr:
+        out = ["$"]
+        for part in path:
+            if isinstance(part, int):
+                out.append(f"[{part}]" if part >= 0 else f"[#{part}]")
+            else:
+                escaped = part.replace("\\", "\\\\").replace('"', '\\"')
+                out.append(f'."{escaped}"')
+        return exp.Literal.string("".join(out))
+
+    def json_raw(self, column, path):
+        # JSON values reach Python as text either way; JSON null parses to None there.
+        return fn("json_extract", column, self._path(path)) if path else column
+
+    def json_str(self, column, path):
+        return fn("json_extract_string", column, self._path(path))
+
+    def json_strings(self, column, path):
+        return fn("json_extract_string", column, exp.Literal.string(self._path(path).name + "[*]"))
+
+    def json_array_items(self, column, path):
+        return exp.Cast(this=fn("json_extract", column, self._path(path)),
+                        to=exp.DataType.build("JSON[]", dialect="duckdb"))  # fmt: skip
+
+    def json_text(self, column):
+        return exp.Cast(this=column, to=exp.DataType.build("VARCHAR"))
+
+    def json_or_null(self, text):
+        return exp.Case(ifs=[exp.If(this=fn("json_valid", text), true=text.copy())])
+
+    def to_datetime(self, e):
+        return exp.TryCast(this=e, to=exp.DataType.build("TIMESTAMPTZ"))
+
+    def ts_literal(self, iso_utc):
+        return exp.Cast(this=exp.Literal.string(iso_utc + "+00"),
+                        to=exp.DataType.build("TIMESTAMPTZ"))  # fmt: skip
+
+    def trunc(self, unit, ts, amount=1):
+        naive = fn("timezone", exp.Literal.string("UTC"), ts)
+        if amount == 1:
+            return fn("date_trunc", exp.Literal.string(unit), naive)
+        return fn("time_bucket", _interval(amount, unit), naive,
+                  exp.Cast(this=exp.Literal.string("1970-01-01"), to=exp.DataType.build("TIMESTAMP")))  # fmt: skip
+
+    def any_value(self, e):
+        return exp.AnyValue(this=e)
+
+    def percentile(self, e, p):
+        return fn("quantile_cont", e, exp.Literal.number(repr(p)))
+
+    def array_item(self, arr, index):
+        return fn("list_extract", arr, exp.Literal.number(index + 1 if index >= 0 else index))
+
+    def map_keys(self, m):
+        return fn("map_keys", m)
+
+    def unnest(self, arr):
+        return exp.Unnest(expressions=[arr])
+
+    def collect(self, e):
+        return fn("list", e)
+
+    def sample_hash(self, e):
+        return exp.Mod(this=fn("hash", e), expression=exp.Literal.number(10000))
+
+
+class ClickHouseDialect(Dialect):
+    name = "clickhouse"
+    # ClickHouse lets a SELECT alias shadow a column everywhere in the query (``sum(x) AS x``
+    # or ``day(created) AS created`` would rewrite WHERE); this restores standard SQL scoping.
+    query_settings = {"prefer_column_name_to_alias": 1}
+
+    @staticmethod
+    def _args(path: Sequence[PathPart]) -> list[exp.Expr]:
+        return [exp.Literal.number(p + 1 if p >= 0 else p) if isinstance(p, int)
+                else exp.Literal.string(p) for p in path]  # fmt: skip
+
+    def json_raw(self, column, path):
+        # '' (missing) and 'null' both read back as None in Python.
+        return fn("JSONExtractRaw", column, *self._args(path)) if path else column
+
+    def json_str(self, column, path):
+        return fn("JSONExtract", column, *self._args(path), exp.Literal.string("Nullable(String)"))
+
+    def json_strings(self, column, path):
+        return fn("JSONExtract", column, *self._args(path), exp.Literal.string("Array(String)"))
+
+    def json_array_items(self, column, path):
+        return fn("JSONExtractArrayRaw", column, *self._args(path))
+
+    def to_double(self, e):
+        return fn("toFloat64OrNull", fn("toString", e))
+
+    def to_bigint(self, e):
+        return fn("toInt64OrNull", fn("toString", e))
+
+    def to_bool(self, e):
+        text = fn("lower", fn("toString", e))
+        yes = [exp.Literal.string(v) for v in ("true", "t", "1", "yes", "y")]
+        no = [exp.Literal.string(v) for v in ("false", "f", "0", "no", "n")]
+        return exp.Case(ifs=[exp.If(this=exp.In(this=text, expressions=yes), true=exp.true()),
+                             exp.If(this=exp.In(this=text.copy(), expressions=no), true=exp.false())])  # fmt: skip
+
+    def to_string(self, e):
+        return fn("toString", e)
+
+    def to_datetime(self, e):
+        return fn("parseDateTime64BestEffortOrNull", fn("toString", e), exp.Literal.number(6),
+                  exp.Literal.string("UTC"))  # fmt: skip
+
+    def ts_literal(self, iso_utc):
+        return fn("toDateTime64", exp.Literal.string(iso_utc), exp.Literal.number(6),
+                  exp.Literal.string("UTC"))  # fmt: skip
+
+    def now(self):
+        return fn("now64", exp.Literal.number(6))
+
+    def today(self):
+        return fn("today")
+
+    _TRUNC = {"second": "toStartOfSecond", "minute": "toStartOfMinute", "hour": "toStartOfHour",
+              "day": "toStartOfDay", "week": "toMonday", "month": "toStartOfMonth",
+              "year": "toStartOfYear"}  # fmt: skip
+
+    def trunc(self, unit, ts, amount=1):
+        if amount == 1:
+            inner = fn(self._TRUNC[unit], ts)
+        else:
+            inner = fn("toStartOfInterval", ts, _interval(amount, unit))
+        return fn("toDateTime64", inner, exp.Literal.number(6), exp.Literal.string("UTC"))
+
+    def percentile(self, e, p):
+        # quantile() is approximate; the exact, interpolating one matches DuckDB's quantile_cont.
+        return _parametric("quantileExactInclusive", float(p), e)
+
+    def any_value(self, e):
+        return fn("any", e)
+
+    def root_value(self, e):
+        return fn("anyIf", e, exp.column("is_root"))
+
+    def count_if(self, cond):
+        return fn("countIf", cond)
+
+    def array_item(self, arr, index):
+        return fn("arrayElementOrNull", arr, exp.Literal.number(index + 1 if index >= 0 else index))
+
+    def array_len(self, arr):
+        return fn("length", arr)
+
+    def array_contains(self, arr, value):
+        return fn("has", arr, value)
+
+    def str_len(self, e):
+        return fn("lengthUTF8", e)
+
+    def map_keys(self, m):
+        return fn("mapKeys", m)
+
+    def unnest(self, arr):
+        return fn("arrayJoin", arr)
+
+    def collect(self, e):
+        return fn("groupArray", e)
+
+    def sample_hash(self, e):
+        return exp.Mod(this=fn("cityHash64", e), expression=exp.Literal.number(10000))
+
+    def random(self):
+        return fn("rand")
+
+    def null_safe_eq(self, a, b, *, negate):
+        node = fn("isNotDistinctFrom", a, b)
+        return exp.Not(this=node) if negate else node
+
+
+def _parametric(name: str, p: float, arg: exp.Expr) -> exp.Expr:
+    """ClickHouse parametric aggregate ``name(p)(x)``; ``p`` is a float checked by the resolver."""
+    return exp.Anonymous(this=f"{name}({p!r})", expressions=[arg])
+
+
+DIALECTS: dict[str, Dialect] = {"duckdb": DuckDBDialect(), "clickhouse": ClickHouseDialect()}
+
+
+def get_dialect(name: str) -> Dialect:
+    try:
+        return DIALECTS[name]
+    except KeyError:
+        raise ValueError(f"unknown dialect {name!r}; expected one of {sorted(DIALECTS)}") from None

@@ -1,0 +1,395 @@
+"""Expression parser (Pratt style) shared by the BTQL and SQL front-ends.
+
+Binding powers, loosest first: ``? :`` < OR < AND < NOT < comparisons (``= != <> < > <= >=
+<=> <!=>``, IS, IN, LIKE, ILIKE, MATCH, INCLUDES, CONTAINS, BETWEEN) < ``+ -`` < ``* / %`` <
+unary minus < postfix (``.key``, ``[i]``).
+"""
+
+from __future__ import annotations
+
+from openloop.errors import QueryError
+
+from . import ast
+from .tokens import Token, error_at
+
+__all__ = ["RESERVED", "ExprParser"]
+
+#: Words that end an expression and cannot start a bare name (quote them to use as fields).
+RESERVED = frozenset(
+    [
+        "and",
+        "or",
+        "not",
+        "is",
+        "in",
+        "like",
+        "ilike",
+        "match",
+        "includes",
+        "contains",
+        "between",
+        "as",
+        "from",
+        "where",
+        "group",
+        "by",
+        "having",
+        "order",
+        "limit",
+        "offset",
+        "asc",
+        "desc",
+        "select",
+        "with",
+        "unpivot",
+        "pivot",
+        "for",
+        "tablesample",
+        "settings",
+        "join",
+        "union",
+        "nulls",
+        "on",
+        "using",
+        "intersect",
+        "except",
+    ]
+)
+
+_COMPARE = {"=": "eq", "==": "eq", "!=": "ne", "<>": "ne", "<": "lt", "<=": "le", ">": "gt",
+            ">=": "ge", "<=>": "nseq", "<!=>": "nsne"}  # fmt: skip
+_ARITH = {"+": ("add", 6), "-": ("sub", 6), "*": ("mul", 7), "/": ("div", 7), "%": ("mod", 7)}
+_WORD_OPS = {"like": "like", "ilike": "ilike", "match": "match", "includes": "includes",
+             "contains": "includes"}  # fmt: skip
+_UNITS = ("second", "minute", "hour", "day", "week", "month", "year")
+_CAST_TYPES = {"varchar": "string", "string": "string", "text": "string", "char": "string",
+               "double": "number", "float": "number", "real": "number", "number": "number",
+               "decimal": "number", "numeric": "number", "int": "integer", "integer": "integer",
+               "bigint": "integer", "boolean": "boolean", "bool": "boolean",
+               "timestamp": "datetime", "datetime": "datetime", "timestamptz": "datetime",
+               "date": "date"}  # fmt: skip
+_MAX_DEPTH = 64
+_INT64_MAX = 2**63 - 1
+
+
+class ExprParser:
+    """Cursor over the token list plus the expression grammar; front-ends subclass it."""
+
+    syntax = "sql"
+
+    def __init__(self, text: str, tokens: list[Token]) -> None:
+        self.text = text
+        self.tokens = tokens
+        self.i = 0
+        self.depth = 0
+
+    # -- cursor ------------------------------------------------------------------------------
+    def peek(self, k: int = 0) -> Token:
+        return self.tokens[min(self.i + k, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        tok = self.tokens[self.i]
+        if tok.kind != "eof":
+            self.i += 1
+        return tok
+
+    def at_op(self, *ops: str) -> bool:
+        tok = self.peek()
+        return tok.kind == "op" and tok.value in ops
+
+    def at_word(self, *words: str) -> bool:
+        return self.peek().is_word(*words)
+
+    def expect_op(self, op: str, what: str = "") -> Token:
+        if not self.at_op(op):
+            raise self.error(f"expected '{op}'{what}")
+        return self.advance()
+
+    def expect_word(self, word: str) -> Token:
+        if not self.at_word(word):
+            raise self.error(f"expected {word.upper()}")
+        return self.advance()
+
+    def error(self, message: str, tok: Token | None = None, **details: object) -> QueryError:
+        tok = tok or self.peek()
+        found = "end of query" if tok.kind == "eof" else repr(self.text[tok.pos : tok.end])
+        if "found" not in message:
+            message = f"{message}, found {found}"
+        return error_at(self.text, tok.pos, message, **details)
+
+    def last_end(self) -> int:
+        return self.tokens[self.i - 1].end if self.i else 0
+
+    # -- expressions -------------------------------------------------------------------------
+    def expr(self) -> ast.Expr:
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise self.error(f"expression nested more than {_MAX_DEPTH} levels deep")
+        try:
+            start = self.peek().pos
+            cond = self.binary(0)
+            if self.at_op("?"):
+                self.advance()
+                then = self.expr()
+                self.expect_op(":", " in 'condition ? then : else'")
+                otherwise = self.expr()
+                return ast.Ternary(cond, then, otherwise, pos=start)
+            return cond
+        finally:
+            self.depth -= 1
+
+    def binary(self, min_bp: int) -> ast.Expr:
+        left = self.prefix()
+        while True:
+            tok = self.peek()
+            pos = tok.pos
+            if tok.kind == "op" and tok.value in _ARITH:
+                name, bp = _ARITH[tok.value]
+                if bp <= min_bp:
+                    return left
+                self.advance()
+                left = ast.Binary(name, left, self.binary(bp), pos=pos)
+            elif tok.is_word("or", "and"):
+                bp = 2 if tok.value.lower() == "or" else 3
+                if bp <= min_bp:
+                    return left
+                self.advance()
+                left = ast.Binary(tok.value.lower(), left, self.binary(bp), pos=pos)
+            elif min_bp < 5 and self._at_comparison():
+                left = self._comparison(left)
+            else:
+                return left
+
+    def _at_comparison(self) -> bool:
+        tok = self.peek()
+        if tok.kind == "op":
+            return tok.value in _COMPARE
+        if tok.is_word("is", "in", "between", *_WORD_OPS):
+            return True
+        return tok.is_word("not") and self.peek(1).is_word("in", "between", *_WORD_OPS)
+
+    def _comparison(self, left: ast.Expr) -> ast.Expr:
+        tok = self.advance()
+        pos = tok.pos
+        if tok.kind == "op":
+            return ast.Binary(_COMPARE[tok.value], left, self.binary(5), pos=pos)
+        word = tok.value.lower()
+        if word == "is":
+            negated = bool(self.at_word("not") and self.advance())
+            if self.at_word("null"):
+                self.advance()
+                return ast.IsNull(left, negated, pos=pos)
+            right = self.binary(5)
+            return ast.Binary("nsne" if negated else "nseq", left, right, pos=pos)
+        negated = word == "not"
+        if negated:
+            word = self.advance().value.lower()
+        if word == "in":
+            node: ast.Expr = ast.InList(left, self._in_list(), negated, pos=pos)
+            return node
+        if word == "between":
+            low = self.binary(5)
+            self.expect_word("and")
+            high = self.binary(5)
+            node = ast.Binary("and", ast.Binary("ge", left, low, pos=pos),
+                              ast.Binary("le", left, high, pos=pos), pos=pos)  # fmt: skip
+        else:
+            op = _WORD_OPS[word]
+            if op == "includes" and self.syntax == "sql":
+                raise error_at(self.text, tok.pos, f"{word.upper()} is only available in BTQL; "
+                               "in SQL write `'value' IN tags` or use MATCH")  # fmt: skip
+            node = ast.Binary(op, left, self.binary(5), pos=pos)
+        return ast.Unary("not", node, pos=pos) if negated else node
+
+    def _in_list(self) -> tuple[ast.Expr, ...]:
+        if self.at_op("["):
+            close = "]"
+        elif self.at_op("("):
+            close = ")"
+        else:
+            # `'x' IN tags`: membership in an array field
+            return (self.binary(5),)
+        self.advance()
+        items: list[ast.Expr] = []
+        while not self.at_op(close):
+            items.append(self.expr())
+            if not self.at_op(","):
+                break
+            self.advance()
+        self.expect_op(close, " to close the IN list")
+        if not items:
+            raise self.error("IN needs at least one value")
+        return tuple(items)
+
+    def prefix(self) -> ast.Expr:
+        tok = self.peek()
+        if tok.is_word("not"):
+            self.advance()
+            return ast.Unary("not", self.binary(4), pos=tok.pos)
+        if tok.kind == "op" and tok.value in "-+":
+            self.advance()
+            operand = self.binary(7)
+            if tok.value == "+":
+                return operand
+            if (
+                isinstance(operand, ast.Literal)
+                and isinstance(operand.value, int | float)
+                and not isinstance(operand.value, bool)
+            ):
+                return ast.Literal(-operand.value, pos=tok.pos)
+            return ast.Unary("neg", operand, pos=tok.pos)
+        return self.primary()
+
+    def primary(self) -> ast.Expr:
+        tok = self.peek()
+        if tok.kind == "number":
+            self.advance()
+            return ast.Literal(self._number(tok), pos=tok.pos)
+        if tok.kind == "string":
+            self.advance()
+            return ast.Literal(tok.value, pos=tok.pos)
+        if tok.kind == "op" and tok.value == "(":
+            self.advance()
+            inner = self.expr()
+            self.expect_op(")", " to close '('")
+            return inner
+        if tok.kind == "op" and tok.value == "*":
+            self.advance()
+            return ast.Star(pos=tok.pos)
+        if tok.kind == "qident":
+            self.advance()
+            return self._path(tok.value, tok, bare_ok=True)
+        if tok.kind != "ident":
+            raise self.error("expected a value, field or function")
+        word = tok.value.lower()
+        nxt = self.peek(1)
+        if nxt.kind == "op" and nxt.value == "(" and word not in ("interval",):
+            return self._call(tok)
+        if word in ("true", "false"):
+            self.advance()
+            return ast.Literal(word == "true", pos=tok.pos)
+        if word == "null":
+            self.advance()
+            return ast.Literal(None, pos=tok.pos)
+        if word == "interval":
+            return self._interval()
+        if word in ("current_timestamp", "current_date"):
+            self.advance()
+            return ast.Func(word, (), pos=tok.pos)
+        if word in RESERVED:
+            raise self.error(f"unexpected keyword {tok.value.upper()}; quote it with double "
+                             "quotes to use it as a field name")  # fmt: skip
+        self.advance()
+        return self._path(tok.value, tok)
+
+    def _number(self, tok: Token) -> int | float:
+        text = tok.value
+        if any(c in text for c in ".eE"):
+            value = float(text)
+            if value in (float("inf"), float("-inf")):
+                raise self.error("number is too large", tok)
+            return value
+        if len(text) > 19 or int(text) > _INT64_MAX:
+            raise self.error("integer is too large (the limit is 2^63-1)", tok)
+        return int(text)
+
+    def _path(self, head: str, tok: Token, bare_ok: bool = False) -> ast.Expr:
+        parts: list[str | int] = [head]
+        while True:
+            if self.at_op("."):
+                self.advance()
+                key = self.advance()
+                if key.kind not in ("ident", "qident", "number") or (key.kind == "number" and \
+                        not key.value.isdigit()):  # fmt: skip
+                    raise self.error("expected a field name after '.'", key)
+                parts.append(key.value)
+            elif self.at_op("["):
+                self.advance()
+                parts.append(self._index())
+                self.expect_op("]", " to close '['")
+            else:
+                break
+        bare = bare_ok and len(parts) == 1
+        return ast.Field(tuple(parts), pos=tok.pos, bare_quoted=bare)
+
+    def _index(self) -> str | int:
+        tok = self.advance()
+        if tok.kind == "string":
+            return tok.value
+        sign = 1
+        if tok.kind == "op" and tok.value == "-":
+            sign, tok = -1, self.advance()
+        if tok.kind == "number" and tok.value.isdigit() and len(tok.value) < 10:
+            return sign * int(tok.value)
+        raise self.error("expected an integer index or a quoted key inside [ ]", tok)
+
+    def _interval(self) -> ast.Expr:
+        start = self.advance()
+        tok = self.advance()
+        if tok.kind == "string":
+            pieces = tok.value.split()
+            if len(pieces) == 1 and self.peek().kind == "ident":
+                pieces.append(self.advance().value)
+            if len(pieces) != 2 or not pieces[0].isdigit():
+                raise self.error("expected an interval like '7 days'", tok)
+            amount, unit = pieces
+        elif tok.kind == "number" and tok.value.isdigit():
+            amount = tok.value
+            unit_tok = self.advance()
+            if unit_tok.kind != "ident":
+                raise self.error("expected an interval unit (second, minute, hour, day, week, "
+                                 "month, year)", unit_tok)  # fmt: skip
+            unit = unit_tok.value
+        else:
+            raise self.error("expected a number after INTERVAL", tok)
+        unit = unit.lower().removesuffix("s")
+        if unit not in _UNITS or len(amount) > 9:
+            raise self.error("expected an interval unit (second, minute, hour, day, week, month, "
+                             "year)", self.tokens[self.i - 1])  # fmt: skip
+        return ast.Interval(int(amount), unit, pos=start.pos)
+
+    def _call(self, name_tok: Token) -> ast.Expr:
+        name = name_tok.value.lower()
+        self.advance()
+        self.advance()  # (
+        pos = name_tok.pos
+        if name == "cast":
+            operand = self.expr()
+            self.expect_word("as")
+            type_tok = self.advance()
+            type_name = (
+                _CAST_TYPES.get(type_tok.value.lower()) if type_tok.kind == "ident" else None
+            )
+            if type_name is None:
+                raise self.error("unknown CAST type; use VARCHAR, DOUBLE, BIGINT, BOOLEAN, "
+                                 "TIMESTAMP or DATE", type_tok)  # fmt: skip
+            if self.at_op("("):  # VARCHAR(255)
+                while not self.at_op(")") and self.peek().kind != "eof":
+                    self.advance()
+                self.expect_op(")")
+            self.expect_op(")", " to close CAST(")
+            return ast.Cast(operand, type_name, pos=pos)
+        args: list[ast.Expr] = []
+        star = False
+        if name == "count" and self.at_word("distinct"):
+            self.advance()
+            name = "count_distinct"
+        if self.at_op("*") and self.peek(1).kind == "op" and self.peek(1).value == ")":
+            self.advance()
+            star = True
+        while not self.at_op(")"):
+            self.depth += 1
+            try:
+                args.append(self.expr())
+            finally:
+                self.depth -= 1
+            if not self.at_op(","):
+                break
+            self.advance()
+        self.expect_op(")", f" to close {name}(")
+        if name in ("any_span", "filter_spans"):
+            if len(args) != 1:
+                raise self.error(f"{name.upper()} takes exactly one condition", name_tok)
+            node = ast.AnySpan if name == "any_span" else ast.FilterSpans
+            return node(args[0], pos=pos)
+        return ast.Func(name, tuple(args), star=star, pos=pos)

@@ -1,0 +1,353 @@
+"""Assemble the one SELECT statement for a plan: spans, traces or summary shape, with
+unpivot/sample derived tables and cursor predicates."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlglot import exp
+
+from openloop.errors import QueryError
+
+from . import ast
+from .binder import scorer_free_cost
+from .compile import ExprCompiler, col
+from .dialects import all_of, any_of, lit
+from .resolve import Plan, type_of
+
+__all__ = ["Assembler", "OutputColumn", "decode_cursor", "encode_cursor"]
+
+logger = logging.getLogger(__name__)
+
+_TABLE = "rows"
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    name: str
+    kind: str  # str, num, int, bool, ts, array, map, json, scorelist
+    hidden: bool = False
+
+
+def _table(name: str = _TABLE) -> exp.Table:
+    return exp.Table(this=exp.Identifier(this=name, quoted=True))
+
+
+def _and(*terms: exp.Expr | None) -> exp.Expr | None:
+    present = [t for t in terms if t is not None]
+    if not present:
+        return None
+    out = present[0]
+    for t in present[1:]:
+        out = exp.And(this=out, expression=t)
+    return out
+
+
+def _select(items: Sequence[exp.Expr], frm: exp.Expr, *, where: exp.Expr | None = None,
+            group: Sequence[exp.Expr] | None = None, having: exp.Expr | None = None,
+            order: Sequence[exp.Expr] | None = None, limit: int | None = None,
+            joins: Sequence[exp.Expr] | None = None) -> exp.Select:  # fmt: skip
+    sel = exp.Select(expressions=list(items), from_=exp.From(this=frm))
+    if joins:
+        sel.set("joins", list(joins))
+    if where is not None:
+        sel.set("where", exp.Where(this=where))
+    if group:
+        sel.set("group", exp.Group(expressions=list(group)))
+    if having is not None:
+        sel.set("having", exp.Having(this=having))
+    if order:
+        sel.set("order", exp.Order(expressions=list(order)))
+    if limit is not None:
+        sel.set("limit", exp.Limit(expression=exp.Literal.number(limit)))
+    return sel
+
+
+def _with(sel: exp.Select, *ctes: tuple[str, exp.Expr]) -> exp.Select:
+    sel.set("with_", exp.With(expressions=[exp.CTE(this=q, alias=exp.TableAlias(this=exp.to_identifier(name)))
+                                           for name, q in ctes]))  # fmt: skip
+    return sel
+
+
+def _ordered(e: exp.Expr, desc: bool) -> exp.Ordered:
+    return exp.Ordered(this=e, desc=desc, nulls_first=False)
+
+
+def _alias(e: exp.Expr, name: str) -> exp.Expr:
+    return exp.Alias(this=e, alias=exp.Identifier(this=name, quoted=True))
+
+
+def decode_cursor(text: str) -> list[Any]:
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(text.encode("ascii") + b"==").decode("utf-8"))
+        values = payload["v"]
+        if not isinstance(values, list):
+            raise TypeError
+        return values
+    except Exception:
+        raise QueryError("invalid cursor: pass back the cursor string from the previous page "
+                         "unchanged") from None  # fmt: skip
+
+
+def encode_cursor(values: list[Any]) -> str:
+    raw = json.dumps({"v": values}, separators=(",", ":"), default=str).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+class Assembler:
+    """Builds the statement for one plan; collects the output columns and cursor keys that
+    ``run`` needs to shape rows and produce the next cursor."""
+
+    def __init__(self, plan: Plan, xc: ExprCompiler, cursor: str | None) -> None:
+        self.p = plan
+        self.xc = xc
+        self.d = xc.d
+        self.cursor = cursor
+        self.columns: list[OutputColumn] = []
+        self.cursor_keys: list[tuple[str, bool, str]] = []
+
+    def items(self) -> list[exp.Expr]:
+        out = []
+        for item in self.p.items:
+            e = self.xc.expr(item.expr, "json")
+            plain = isinstance(e, exp.Column) and e.name == item.name
+            out.append(e if plain else _alias(e, item.name))
+            self.columns.append(OutputColumn(item.name, item.kind))
+        return out
+
+    def scan(self, with_filter: bool) -> tuple[exp.Expr, exp.Expr | None]:
+        """The span scan: FROM expression and the WHERE still to apply on it."""
+        p, xc = self.p, self.xc
+        filt = xc.expr(p.filter, "bool") if with_filter and p.filter is not None else None
+        sample = p.query.sample
+        sampled = None
+        if sample is not None and sample.percent is not None:
+            threshold = exp.Literal.number(round(sample.percent * 100))
+            sampled = exp.LT(this=self.d.sample_hash(col("id")), expression=threshold)
+        if p.unpivots:
+            frm, where = self._unpivot(), _and(filt, sampled)
+        else:
+            frm, where = _table(), _and(xc.base(), filt, sampled)
+        if sample is not None and sample.count is not None:
+            inner = _select([exp.Star()], frm, where=where, order=[_ordered(self.d.random(), False)],
+                            limit=sample.count)  # fmt: skip
+            return exp.Subquery(
+                this=inner, alias=exp.TableAlias(this=exp.to_identifier("_sample"))
+            ), None
+        return frm, where
+
+    def _unpivot(self) -> exp.Expr:
+        p, xc, d = self.p, self.xc, self.d
+        frm: exp.Expr = _table()
+        for n, (value, bound, key, kind) in enumerate(p.unpivots):
+            if kind == "map":
+                assert key is not None
+                new = _alias(d.unnest(d.map_keys(xc.expr(bound))), key)
+            elif kind == "array":
+                new = _alias(d.unnest(xc.expr(bound)), value)
+            else:
+                assert isinstance(bound, ast.JsonPath | ast.Column)
+                column = bound.column if isinstance(bound, ast.JsonPath) else bound.name
+                path = bound.path if isinstance(bound, ast.JsonPath) else ()
+                new = _alias(d.unnest(d.json_array_items(col(column), path)), value)
+            inner = _select([exp.Star(), new], frm, where=xc.base() if n == 0 else None)
+            frm = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(f"_u{n}")))
+        return frm
+
+    # -- cursor --------------------------------------------------------------------------------
+    def cursor_predicate(self, keys: list[tuple[exp.Expr, bool, str]]) -> exp.Expr | None:
+        if not self.cursor:
+            return None
+        values = decode_cursor(self.cursor)
+        if len(values) != len(keys):
+            raise QueryError("invalid cursor: it was made for a different sort order")
+        ors: list[exp.Expr] = []
+        eqs: list[exp.Expr] = []
+        for (key, desc, kind), value in zip(keys, values, strict=True):
+            if value is None:
+                eq: exp.Expr = exp.Is(this=key.copy(), expression=exp.Null())
+                after: exp.Expr | None = None  # NULLs sort last: nothing comes after them
+            else:
+                v = self.xc.ts_literal(ast.Literal(value)) if kind == "ts" else lit(value)
+                eq = exp.EQ(this=key.copy(), expression=v)
+                cmp = (exp.LT if desc else exp.GT)(this=key.copy(), expression=v.copy())
+                after = exp.Paren(this=any_of(cmp, exp.Is(this=key.copy(), expression=exp.Null())))
+            if after is not None:
+                ors.append(exp.Paren(this=_and(*[e.copy() for e in eqs], after)))
+            eqs.append(eq)
+        if not ors:
+            return exp.false()
+        return exp.Paren(this=any_of(*ors))
+
+    def sort_keys(
+        self, default: Sequence[tuple[exp.Expr, bool, str]]
+    ) -> list[tuple[exp.Expr, bool, str]]:
+        """User sort keys then the defaults (tie-breakers). JSON values sort by their text, which
+        also makes them usable as cursor values."""
+        keys: list[tuple[exp.Expr, bool, str]] = []
+        for e, desc in self.p.sort:
+            kind = type_of(e)
+            if kind == "json":
+                keys.append((self.xc.expr(e, "str"), desc, "str"))
+            else:
+                keys.append((self.xc.expr(e), desc, kind))
+        names = {k.sql() for k, _, _ in keys}
+        for k, desc, kind in default:
+            if k.sql() not in names:
+                keys.append((k, desc, kind))
+        return keys
+
+    def hidden_keys(self, keys: list[tuple[exp.Expr, bool, str]]) -> list[exp.Expr]:
+        out = []
+        for n, (k, desc, kind) in enumerate(keys):
+            name = f"_cursor_{n}"
+            out.append(_alias(k.copy(), name))
+            self.columns.append(OutputColumn(name, kind, hidden=True))
+            self.cursor_keys.append((name, desc, kind))
+        return out
+
+    # -- shapes --------------------------------------------------------------------------------
+    def spans(self) -> exp.Select:
+        p, xc = self.p, self.xc
+        frm, where = self.scan(with_filter=True)
+        items = self.items()
+        if p.aggregate:
+            if self.cursor:
+                raise QueryError("cursor paging works on queries without GROUP BY or aggregates")
+            group = [xc.expr(g, "json" if type_of(g) == "json" else None) for g in p.group_by]
+            having = xc.expr(p.having, "bool") if p.having is not None else None
+            order = [_ordered(xc.expr(e, "json" if type_of(e) == "json" else None), desc)
+                     for e, desc in p.sort]  # fmt: skip
+            order += [_ordered(xc.expr(g, "json" if type_of(g) == "json" else None), False)
+                      for g in p.group_by]  # deterministic pages  # fmt: skip
+            return _select(items, frm, where=where, group=group or None, having=having,
+                           order=order, limit=p.limit)  # fmt: skip
+        default: list[tuple[exp.Expr, bool, str]] = [(col("_pagination_key"), True, "int")]
+        # one span yields several unpivoted rows: order them by the new column too
+        default += [(col(key or value), False, "str") for value, _, key, _ in p.unpivots]
+        keys = self.sort_keys(default)
+        items += self.hidden_keys(keys)
+        where = _and(where, self.cursor_predicate(keys))
+        return _select(items, frm, where=where, order=[_ordered(k, desc) for k, desc, _ in keys],
+                       limit=p.limit)  # fmt: skip
+
+    def _traces_cte(self, limit: int | None) -> exp.Select:
+        frm, where = self.scan(with_filter=True)
+        key = exp.Max(this=col("_pagination_key"))
+        having = None
+        if self.cursor:
+            values = decode_cursor(self.cursor)
+            if len(values) != 1 or not isinstance(values[0], int):
+                raise QueryError("invalid cursor: it was made for a different query")
+            having = exp.LT(this=key.copy(), expression=exp.Literal.number(values[0]))
+        return _select([_alias(col("root_span_id"), "_trace_id"), _alias(key, "_trace_key")], frm,
+                       where=where, group=[col("root_span_id")], having=having,
+                       order=[_ordered(col("_trace_key"), True)], limit=limit)  # fmt: skip
+
+    def _join_traces(self) -> exp.Join:
+        return exp.Join(this=_table("_traces"), kind="INNER",
+                        on=exp.EQ(this=col("root_span_id"), expression=col("_trace_id")))  # fmt: skip
+
+    def traces(self) -> exp.Select:
+        p, xc = self.p, self.xc
+        if p.aggregate and self.cursor:
+            raise QueryError("cursor paging works on queries without GROUP BY or aggregates")
+        cte = self._traces_cte(None if p.aggregate else p.limit)
+        spans_filter = xc.expr(p.filter_spans, "bool") if p.filter_spans is not None else None
+        items = self.items()
+        where = _and(xc.base(), spans_filter)
+        if p.aggregate:
+            group = [xc.expr(g) for g in p.group_by]
+            having = xc.expr(p.having, "bool") if p.having is not None else None
+            order = [_ordered(xc.expr(e), desc) for e, desc in p.sort] + [
+                _ordered(xc.expr(g), False) for g in p.group_by
+            ]
+            sel = _select(items, _table(), joins=[self._join_traces()], where=where,
+                          group=group or None, having=having, order=order, limit=p.limit)  # fmt: skip
+        else:
+            items.append(_alias(col("_trace_key"), "_cursor_0"))
+            self.columns.append(OutputColumn("_cursor_0", "int", hidden=True))
+            self.cursor_keys.append(("_cursor_0", True, "trace"))
+            order = [_ordered(xc.expr(e), desc) for e, desc in p.sort]
+            order += [_ordered(col("_trace_key"), True), _ordered(col("_pagination_key"), False)]
+            sel = _select(items, _table(), joins=[self._join_traces()], where=where, order=order)
+        return _with(sel, ("_traces", cte))
+
+    def summary(self) -> exp.Select:
+        p, xc = self.p, self.xc
+        if p.aggregate and self.cursor:
+            raise QueryError("cursor paging works on queries without GROUP BY or aggregates")
+        early_limit = not (p.aggregate or p.having_per_trace or p.sort)
+        cte = self._traces_cte(p.limit if early_limit else None)
+        spans_filter = xc.expr(p.filter_spans, "bool") if p.filter_spans is not None else None
+        having = xc.expr(p.having, "bool") if p.having_per_trace and p.having is not None else None
+        agg = _select(self._summary_columns(), _table(), joins=[self._join_traces()],
+                      where=_and(xc.base(), spans_filter), group=[col("root_span_id")],
+                      having=having)  # fmt: skip
+        items = self.items()
+        if p.aggregate:
+            group = [xc.expr(g) for g in p.group_by]
+            outer_having = xc.expr(p.having, "bool") if p.having is not None else None
+            order = [_ordered(xc.expr(e), desc) for e, desc in p.sort] + [
+                _ordered(xc.expr(g), False) for g in p.group_by
+            ]
+            sel = _select(items, _table("_summary"), group=group or None, having=outer_having,
+                          order=order, limit=p.limit)  # fmt: skip
+        else:
+            items.append(_alias(col("_trace_key"), "_cursor_0"))
+            self.columns.append(OutputColumn("_cursor_0", "int", hidden=True))
+            self.cursor_keys.append(("_cursor_0", True, "trace"))
+            order = [_ordered(xc.expr(e), desc) for e, desc in p.sort]
+            order.append(_ordered(col("_trace_key"), True))
+            sel = _select(items, _table("_summary"), order=order, limit=p.limit)
+        return _with(sel, ("_traces", cte)).with_("_summary", as_=agg, copy=False)
+
+    def _summary_columns(self) -> list[exp.Expr]:
+        d = self.d
+        kind = col("span_type")
+        llm = exp.EQ(this=kind, expression=exp.Literal.string("llm"))
+        tool = exp.EQ(this=kind.copy(), expression=exp.Literal.string("tool"))
+        err = col("has_error")
+
+        def when(cond: exp.Expr, value: exp.Expr) -> exp.Expr:
+            return exp.Case(ifs=[exp.If(this=cond.copy(), true=value)])
+
+        out: list[exp.Expr] = [col("root_span_id")]
+        for name in ("id", "span_id", "input", "output", "expected", "error", "metadata",
+                     "span_attributes", "context", "origin", "extra", "tags", "span_type",
+                     "span_name", "span_purpose", "model", "provider", "user_id", "session_id",
+                     "error_type"):  # fmt: skip
+            out.append(_alias(d.root_value(col(name)), name))
+        for name in ("project_id", "object_type", "object_id"):
+            out.append(_alias(d.any_value(col(name)), name))
+        out += [
+            _alias(exp.Min(this=col("created")), "created"),
+            _alias(exp.Max(this=col("_xact_id")), "_xact_id"),
+            _alias(exp.Max(this=col("_pagination_key")), "_pagination_key"),
+            _alias(exp.Max(this=col("_trace_key")), "_trace_key"),
+            _alias(exp.GT(this=d.count_if(err), expression=exp.Literal.number(0)), "has_error"),
+            _alias(exp.Min(this=col("start_time")), "start_time"),
+            _alias(exp.Max(this=col("end_time")), "end_time"),
+            _alias(exp.Sub(this=exp.Max(this=col("end_time")), expression=exp.Min(this=col("start_time"))),
+                   "duration"),
+            _alias(exp.Avg(this=when(llm, col("time_to_first_token"))), "time_to_first_token"),
+            _alias(d.count_if(llm.copy()), "llm_calls"),
+            _alias(d.count_if(tool.copy()), "tool_calls"),
+            _alias(d.count_if(err.copy()), "errors"),
+            _alias(d.count_if(all_of(err.copy(), llm.copy())), "llm_errors"),
+            _alias(d.count_if(all_of(err.copy(), tool.copy())), "tool_errors"),
+            _alias(exp.Sum(this=when(llm, col("duration"))), "llm_duration"),
+            _alias(d.collect(col("scores")), "_score_maps"),
+        ]  # fmt: skip
+        for name in ("prompt_tokens", "completion_tokens", "total_tokens", "prompt_cached_tokens"):
+            out.append(_alias(exp.Sum(this=col(name)), name))
+        cost = self.xc.expr(scorer_free_cost())
+        out.append(_alias(exp.Sum(this=cost), "estimated_cost"))
+        for n, key in enumerate(self.p.score_keys):
+            out.append(_alias(exp.Avg(this=d.map_get(col("scores"), key)), f"_score_{n}"))
+        return out

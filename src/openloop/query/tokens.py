@@ -1,0 +1,177 @@
+"""Tokenizer shared by both syntaxes, and the one place that turns an offset into a
+:class:`~openloop.errors.QueryError` with line, column and a caret snippet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from openloop.errors import QueryError
+
+__all__ = ["Token", "error_at", "tokenize"]
+
+# Longest first: the scanner takes the first operator that matches.
+_OPERATORS = (
+    "<!=>", "<=>", "!=", "<>", ">=", "<=", "==", "=>", "=", "<", ">",
+    "+", "-", "*", "/", "%", "(", ")", "[", "]", ",", ".", ":", "?", "|", ";",
+)  # fmt: skip
+_OPS_BY_CHAR: dict[str, tuple[str, ...]] = {}
+for _op in _OPERATORS:
+    _OPS_BY_CHAR.setdefault(_op[0], ())
+    _OPS_BY_CHAR[_op[0]] += (_op,)
+_MAX_QUERY_CHARS = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """``kind`` is ident, qident (double-quoted or backtick name), string, number, op or eof.
+    ``value`` is the decoded text (the number's text for numbers). ``line_start`` is true when
+    only whitespace/comments precede it on its line."""
+
+    kind: str
+    value: str
+    pos: int
+    end: int
+    line_start: bool = False
+
+    def is_word(self, *words: str) -> bool:
+        return self.kind == "ident" and self.value.lower() in words
+
+
+def error_at(text: str, pos: int, message: str, **details: object) -> QueryError:
+    """A QueryError pointing at character offset ``pos`` of ``text``."""
+    pos = max(0, min(pos, len(text)))
+    line = text.count("\n", 0, pos) + 1
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    src_line = text[start : end if end != -1 else len(text)]
+    column = pos - start + 1
+    # Keep long single-line queries readable: show at most 100 characters around the caret.
+    offset = 0
+    if len(src_line) > 100:
+        offset = max(0, column - 60)
+        src_line = src_line[offset : offset + 100]
+    snippet = f"{src_line}\n{' ' * (column - 1 - offset)}^"
+    return QueryError(message, line=line, column=column, snippet=snippet, **details)  # type: ignore[arg-type]
+
+
+def _is_ident_start(ch: str) -> bool:
+    return ch == "_" or ch.isalpha()
+
+
+def _is_ident_char(ch: str) -> bool:
+    return ch == "_" or ch == "$" or ch.isalnum()
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split ``text`` into tokens; comments (``-- …``, ``/* … */``) and whitespace are dropped."""
+    if len(text) > _MAX_QUERY_CHARS:
+        raise error_at(
+            text, _MAX_QUERY_CHARS, f"query is longer than {_MAX_QUERY_CHARS} characters"
+        )
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    line_start = True
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            line_start = True
+            i += 1
+            continue
+        if ch == " " or ch == "\t" or ch.isspace():
+            i += 1
+            continue
+        if ch == "-" and text.startswith("--", i):
+            end = text.find("\n", i)
+            i = n if end == -1 else end
+            continue
+        if ch == "/" and text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            if end == -1:
+                raise error_at(text, i, "unterminated comment: '/*' has no closing '*/'")
+            line_start = line_start and "\n" not in text[i:end]
+            i = end + 2
+            continue
+        start = i
+        if ch == "'":
+            value, i = _scan_string(text, i)
+            tokens.append(Token("string", value, start, i, line_start))
+        elif ch in '"`':
+            value, i = _scan_quoted_name(text, i, ch)
+            tokens.append(Token("qident", value, start, i, line_start))
+        elif ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
+            i = _scan_number(text, i)
+            tokens.append(Token("number", text[start:i], start, i, line_start))
+        elif _is_ident_start(ch):
+            while i < n and _is_ident_char(text[i]):
+                i += 1
+            tokens.append(Token("ident", text[start:i], start, i, line_start))
+        else:
+            for op in _OPS_BY_CHAR.get(ch, ()):
+                if text.startswith(op, i):
+                    i += len(op)
+                    tokens.append(Token("op", op, start, i, line_start))
+                    break
+            else:
+                raise error_at(text, i, f"unexpected character {ch!r}")
+        line_start = False
+    tokens.append(Token("eof", "", n, n, line_start))
+    return tokens
+
+
+def _scan_string(text: str, i: int) -> tuple[str, int]:
+    """A single-quoted string: ``''`` and ``\\'`` are a quote, ``\\\\`` a backslash; any other
+    backslash is kept (so LIKE patterns such as ``'50\\% off'`` keep their escape)."""
+    start, i, n = i, i + 1, len(text)
+    out: list[str] = []
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and i + 1 < n and text[i + 1] in "'\\":
+            out.append(text[i + 1])
+            i += 2
+        elif ch == "'":
+            if i + 1 < n and text[i + 1] == "'":
+                out.append("'")
+                i += 2
+            else:
+                return "".join(out), i + 1
+        else:
+            out.append(ch)
+            i += 1
+    raise error_at(text, start, "unterminated string: add the closing single quote")
+
+
+def _scan_quoted_name(text: str, i: int, quote: str) -> tuple[str, int]:
+    start, i, n = i, i + 1, len(text)
+    out: list[str] = []
+    while i < n:
+        ch = text[i]
+        if ch == quote:
+            if i + 1 < n and text[i + 1] == quote:
+                out.append(quote)
+                i += 2
+                continue
+            return "".join(out), i + 1
+        out.append(ch)
+        i += 1
+    raise error_at(text, start, f"unterminated quoted name: add the closing {quote}")
+
+
+def _scan_number(text: str, i: int) -> int:
+    n = len(text)
+    while i < n and text[i].isdigit():
+        i += 1
+    if i < n and text[i] == "." and i + 1 < n and text[i + 1].isdigit():
+        i += 1
+        while i < n and text[i].isdigit():
+            i += 1
+    if i < n and text[i] in "eE":
+        j = i + 1
+        if j < n and text[j] in "+-":
+            j += 1
+        if j < n and text[j].isdigit():
+            i = j
+            while i < n and text[i].isdigit():
+                i += 1
+    if i < n and _is_ident_start(text[i]):
+        raise error_at(text, i, "a name cannot start with a digit; quote it with double quotes")
+    return i

@@ -1,0 +1,6 @@
+-- query
+SELECT id FROM project_logs('p') WHERE created > '2024-01-01' ORDER BY created DESC LIMIT 50 OFFSET 'eyJ2IjpbIjIwMjQtMDEtMDJUMDA6MDA6MDBaIiwxMjNdfQ'
+-- duckdb
+SELECT "id", "created" AS "_cursor_0", "_pagination_key" AS "_cursor_1" FROM "rows" WHERE "object_type" = 'project_logs' AND "object_id" IN ('p') AND (_superseded_by IS NULL AND NOT _object_delete) AND "created" > CAST('2024-01-01 00:00:00.000000+00' AS TIMESTAMPTZ) AND ((((("created" < CAST('2024-01-02 00:00:00.000000+00' AS TIMESTAMPTZ) OR "created" IS NULL))) OR ("created" = CAST('2024-01-02 00:00:00.000000+00' AS TIMESTAMPTZ) AND (("_pagination_key" < 123 OR "_pagination_key" IS NULL))))) ORDER BY "created" DESC, "_pagination_key" DESC LIMIT 50
+-- clickhouse
+SELECT "id", "created" AS "_cursor_0", "_pagination_key" AS "_cursor_1" FROM "rows" WHERE "object_type" = 'project_logs' AND "object_id" IN ('p') AND (_superseded_by IS NULL AND NOT _object_delete) AND "created" > toDateTime64('2024-01-01 00:00:00.000000', 6, 'UTC') AND ((((("created" < toDateTime64('2024-01-02 00:00:00.000000', 6, 'UTC') OR "created" IS NULL))) OR ("created" = toDateTime64('2024-01-02 00:00:00.000000', 6, 'UTC') AND (("_pagination_key" < 123 OR "_pagination_key" IS NULL))))) ORDER BY "created" DESC, "_pagination_key" DESC LIMIT 50 SETTINGS prefer_column_name_to_alias = 1

@@ -1,0 +1,6 @@
+-- query
+SELECT id FROM project_logs('p') WHERE span_attributes.type IN ('llm', 'tool') AND metadata.user NOT IN ['a'] AND input ILIKE '%reset%' AND metadata.d LIKE '%50\% off%' AND model <=> 'x' AND error IS NULL
+-- duckdb
+SELECT "id", "_pagination_key" AS "_cursor_0" FROM "rows" WHERE "object_type" = 'project_logs' AND "object_id" IN ('p') AND (_superseded_by IS NULL AND NOT _object_delete) AND ((((("span_type" IN ('llm', 'tool') AND NOT (JSON_EXTRACT_STRING("metadata", '$."user"') IN ('a'))) AND JSON_EXTRACT_STRING("input", '$') ILIKE '%reset%') AND JSON_EXTRACT_STRING("metadata", '$."d"') LIKE '%50\% off%' ESCAPE '\') AND "model" IS NOT DISTINCT FROM 'x') AND NOT "has_error") ORDER BY "_pagination_key" DESC LIMIT 100
+-- clickhouse
+SELECT "id", "_pagination_key" AS "_cursor_0" FROM "rows" WHERE "object_type" = 'project_logs' AND "object_id" IN ('p') AND (_superseded_by IS NULL AND NOT _object_delete) AND ((((("span_type" IN ('llm', 'tool') AND NOT (JSONExtract("metadata", 'user', 'Nullable(String)') IN ('a'))) AND JSONExtract("input", 'Nullable(String)') ILIKE '%reset%') AND JSONExtract("metadata", 'd', 'Nullable(String)') LIKE '%50\\% off%') AND isNotDistinctFrom("model", 'x')) AND NOT "has_error") ORDER BY "_pagination_key" DESC LIMIT 100 SETTINGS prefer_column_name_to_alias = 1

@@ -1,0 +1,6 @@
+-- query
+SELECT metadata."field name".items[0] AS item, input.question FROM project_logs('p') WHERE metadata.region = 'eu' AND metrics.custom >= 2.5 AND metadata.models[-1].name IS NOT NULL
+-- duckdb
+SELECT JSON_EXTRACT("metadata", '$."field name"."items"[0]') AS "item", JSON_EXTRACT("input", '$."question"') AS "question", "_pagination_key" AS "_cursor_0" FROM "rows" WHERE "object_type" = 'project_logs' AND "object_id" IN ('p') AND (_superseded_by IS NULL AND NOT _object_delete) AND ((JSON_EXTRACT_STRING("metadata", '$."region"') = 'eu' AND TRY_CAST(JSON_EXTRACT_STRING("metrics", '$."custom"') AS DOUBLE) >= 2.5) AND NOT JSON_EXTRACT_STRING("metadata", '$."models"[#-1]."name"') IS NULL) ORDER BY "_pagination_key" DESC LIMIT 100
+-- clickhouse
+SELECT JSONExtractRaw("metadata", 'field name', 'items', 1) AS "item", JSONExtractRaw("input", 'question') AS "question", "_pagination_key" AS "_cursor_0" FROM "rows" WHERE "object_type" = 'project_logs' AND "object_id" IN ('p') AND (_superseded_by IS NULL AND NOT _object_delete) AND ((JSONExtract("metadata", 'region', 'Nullable(String)') = 'eu' AND toFloat64OrNull(toString(JSONExtract("metrics", 'custom', 'Nullable(String)'))) >= 2.5) AND NOT (JSONExtract("metadata", 'models', -1, 'name', 'Nullable(String)') IS NULL)) ORDER BY "_pagination_key" DESC LIMIT 100 SETTINGS prefer_column_name_to_alias = 1

@@ -1,0 +1,6 @@
+-- query
+select: * | from: project_logs('p') | filter: created > '2024-01-01' | limit: 10
+-- duckdb
+SELECT "id", "span_id", "root_span_id", "span_parents", "is_root", "created", "_xact_id", "_pagination_key", "project_id", "object_type", "object_id", "input", "output", "expected", "error", "scores", "metadata", "metrics", "span_attributes", "tags", "context", "origin", "extra", "_pagination_key" AS "_cursor_0" FROM "rows" WHERE "object_type" = 'project_logs' AND "object_id" IN ('p') AND (_superseded_by IS NULL AND NOT _object_delete) AND "created" > CAST('2024-01-01 00:00:00.000000+00' AS TIMESTAMPTZ) ORDER BY "_pagination_key" DESC LIMIT 10
+-- clickhouse
+SELECT "id", "span_id", "root_span_id", "span_parents", "is_root", "created", "_xact_id", "_pagination_key", "project_id", "object_type", "object_id", "input", "output", "expected", "error", "scores", "metadata", "metrics", "span_attributes", "tags", "context", "origin", "extra", "_pagination_key" AS "_cursor_0" FROM "rows" WHERE "object_type" = 'project_logs' AND "object_id" IN ('p') AND (_superseded_by IS NULL AND NOT _object_delete) AND "created" > toDateTime64('2024-01-01 00:00:00.000000', 6, 'UTC') ORDER BY "_pagination_key" DESC LIMIT 10 SETTINGS prefer_column_name_to_alias = 1
