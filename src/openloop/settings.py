@@ -111,6 +111,12 @@ class Settings(BaseSettings):
         "indexed are still found by search (scanned directly), so this trades CPU for nothing "
         "a user sees.",
     )
+    online_scoring_interval_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="How often the server applies online scoring rules to new logs, in seconds. "
+        "0 turns the background scorer off (rules can still be run on demand).",
+    )
     loop_default_model: str | None = Field(
         default=None,
         description="Model Loop uses when a thread names none and the org allows it, e.g. "

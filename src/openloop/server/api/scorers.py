@@ -24,7 +24,12 @@ logger = logging.getLogger(__name__)
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     svc = app.state.svc
-    worker = online.OnlineScoringWorker(svc) if svc.data is not None else None
+    interval = svc.settings.online_scoring_interval_seconds
+    worker = (
+        online.OnlineScoringWorker(svc, interval)
+        if svc.data is not None and interval > 0
+        else None
+    )
     if worker is not None:
         worker.start()
     try:
