@@ -35,6 +35,8 @@ __all__ = [
     "SEARCH_FIELDS",
     "FullTextIndex",
     "IndexBatch",
+    "check_fields",
+    "column_text_sql",
     "field_text",
     "matcher",
     "parse_query",

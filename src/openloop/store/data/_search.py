@@ -1,0 +1,112 @@
+"""Full-text search for the DuckDB store: index hits at or below the watermark, filtered to
+visible rows, plus an exact scan of the rows above it (see :mod:`openloop.search.fulltext`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from openloop.search import fulltext
+from openloop.store.data._schema import REF_WHERE, ref_params, visible_predicate
+from openloop.store.data.base import ObjectRef
+
+__all__ = ["backlog", "scan_ids", "search_ids"]
+
+
+def _scope(refs: Sequence[ObjectRef]) -> tuple[str, list[Any]]:
+    params: list[Any] = []
+    for ref in refs:
+        params += ref_params(ref)
+    return "(" + " OR ".join(f"({REF_WHERE})" for _ in refs) + ")", params
+
+
+def _scan(
+    cur: duckdb.DuckDBPyConnection,
+    refs: Sequence[ObjectRef],
+    terms: list[list[str]],
+    names: Sequence[str],
+    above: int | None,
+) -> list[int]:
+    scope, args = _scope(refs)
+    cond, params = fulltext.prefilter_condition(terms, names)
+    texts = ", ".join(fulltext.column_text_sql(f) for f in names)
+    sql = f"SELECT _pagination_key, {texts} FROM rows WHERE {scope} AND {visible_predicate()}"
+    if above is not None:
+        sql += " AND _pagination_key > ?"
+        args.append(above)
+    matches = fulltext.matcher(terms)
+    cur.execute(f"{sql} AND {cond}", args + params)
+    found: list[int] = []
+    while batch := cur.fetchmany(2048):
+        found.extend(r[0] for r in batch if matches(r[1:]))
+    return found
+
+
+def search_ids(
+    con: duckdb.DuckDBPyConnection,
+    index: fulltext.FullTextIndex,
+    refs: Sequence[ObjectRef],
+    query: str,
+    fields: Sequence[str] | None,
+) -> pa.Array:
+    terms = fulltext.parse_query(query)
+    names = fulltext.check_fields(fields)
+    if not refs:
+        return pa.array([], pa.int64())
+    # Read the watermark first: everything at or below it is in the searcher used next.
+    watermark = index.watermark
+    hits = index.search([(r.object_type, r.object_id) for r in refs], terms, names)
+    found: set[int] = set()
+    with con.cursor() as cur:
+        if hits:
+            scope, args = _scope(refs)
+            cur.register("_hits", pa.table({"k": pa.array(hits, pa.int64())}))
+            rows = cur.execute(
+                f"SELECT _pagination_key FROM rows WHERE {scope} AND {visible_predicate()} "
+                "AND _pagination_key IN (SELECT k FROM _hits)",
+                args,
+            ).fetchall()
+            found.update(r[0] for r in rows)
+            cur.unregister("_hits")
+        found.update(_scan(cur, refs, terms, names, watermark))
+    return pa.array(sorted(found, reverse=True), pa.int64())
+
+
+def scan_ids(
+    con: duckdb.DuckDBPyConnection,
+    refs: Sequence[ObjectRef],
+    query: str,
+    fields: Sequence[str] | None,
+) -> pa.Array:
+    terms = fulltext.parse_query(query)
+    names = fulltext.check_fields(fields)
+    if not refs:
+        return pa.array([], pa.int64())
+    with con.cursor() as cur:
+        keys = _scan(cur, refs, terms, names, None)
+    return pa.array(sorted(keys, reverse=True), pa.int64())
+
+
+def backlog(con: duckdb.DuckDBPyConnection, watermark: int) -> Iterator[fulltext.IndexBatch]:
+    """Rows stored above the index watermark (after a crash or a lost index), in key order."""
+    fields = ", ".join(fulltext.column_text_sql(f) for f in fulltext.SEARCH_FIELDS)
+    with con.cursor() as cur:
+        top = cur.execute("SELECT coalesce(max(_pagination_key), -1) FROM rows").fetchall()[0][0]
+        last = watermark
+        while True:
+            recs = cur.execute(
+                f"SELECT _pagination_key, object_type, object_id, {fields} FROM rows "
+                "WHERE _pagination_key > ? AND NOT _object_delete "
+                "ORDER BY _pagination_key LIMIT 5000",
+                [last],
+            ).fetchall()
+            if not recs:
+                yield fulltext.IndexBatch([], [], [], {}, upto=top)
+                return
+            cols = list(zip(*recs, strict=True))
+            texts = dict(zip(fulltext.SEARCH_FIELDS, cols[3:], strict=True))
+            yield fulltext.IndexBatch(cols[0], cols[1], cols[2], texts)
+            last = recs[-1][0]

@@ -1,0 +1,203 @@
+"""The DuckDB data store: the backend contract plus what only the embedded engine promises
+(index use, crash durability, index catch-up, sandboxed SQL)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from openloop.errors import InvalidInput
+from openloop.settings import Settings
+from openloop.store.data import open_data_store
+from openloop.store.data.duckdb import DuckDBStore, visible_predicate
+
+from .contract import REF, DataStoreContract, put
+
+
+def _settings(data_dir: Path, **kw: Any) -> Settings:
+    return Settings(data_dir=data_dir, load_demo=False, index_commit_interval_ms=20, **kw)
+
+
+@pytest.fixture
+def store(data_dir: Path) -> Iterator[DuckDBStore]:
+    opened: list[DuckDBStore] = [DuckDBStore.open(_settings(data_dir))]
+    yield opened[0]
+    for s in opened:
+        s.close()
+
+
+@pytest.fixture
+def reopen(data_dir: Path):
+    extra: list[DuckDBStore] = []
+
+    def _reopen(old: DuckDBStore) -> DuckDBStore:
+        old.close()
+        new = DuckDBStore.open(_settings(data_dir))
+        extra.append(new)
+        return new
+
+    yield _reopen
+    for s in extra:
+        s.close()
+
+
+class TestDuckDBContract(DataStoreContract):
+    pass
+
+
+def test_open_data_store_picks_duckdb(settings: Settings) -> None:
+    store = open_data_store(settings)
+    try:
+        assert store.dialect == "duckdb" and isinstance(store, DuckDBStore)
+    finally:
+        store.close()
+
+
+def test_trace_lookup_uses_the_index(store: DuckDBStore) -> None:
+    put(store, *[{"id": f"s{i}", "root_span_id": f"t{i % 3}"} for i in range(30)])
+    plan = store._con.execute(
+        "EXPLAIN ANALYZE " + store.trace_sql(), ["t1", REF.org_id, REF.object_type, REF.object_id]
+    ).fetchall()[0][1]
+    assert "Index Scan" in plan
+
+
+def test_execute_cannot_touch_files(store: DuckDBStore, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a\n1\n")
+    with pytest.raises(InvalidInput):
+        store.execute("SELECT * FROM read_csv(?)", [str(secret)])
+
+
+def test_slow_queries_are_cancelled(store: DuckDBStore) -> None:
+    with pytest.raises(InvalidInput, match="cancelled") as info:
+        store.execute("SELECT count(*) FROM range(100000000000) a", timeout=0.2)
+    assert info.value.status == 400
+    assert store.execute("SELECT 1 AS x").to_pylist() == [{"x": 1}]
+
+
+def test_search_index_matches_brute_force(store: DuckDBStore) -> None:
+    words = ["alpha", "beta", "gamma", "delta", "eps"]
+    rows = [
+        {"id": f"r{i}", "input": " ".join(words[(i * j) % 5] for j in range(1, 6)),
+         "metadata": {"k": words[i % 5]}}
+        for i in range(60)
+    ]  # fmt: skip
+    rows[:0] = [  # indexed below, so the index's tokenizer is checked against the scan
+        {"id": "u1", "input": "Un CAFÉ noir\nnext_line", "tags": ["snake_case"]},
+        {"id": "u2", "output": {"k": 'say "alpha"'}, "error": "ZeroDivisionError: x"},
+    ]
+    put(store, *rows[:31])
+    assert store.wait_indexed(30)
+    put(store, *rows[31:])  # the tail above the watermark is scanned
+    queries = ["alpha", "beta gamma", '"gamma delta"', "eps", '"alpha alpha"', "café", "caf",
+               "next", "nnext", "snake", "case", "zerodivisionerror"]  # fmt: skip
+    for q in queries:
+        assert store.search_ids([REF], q).equals(store.substring_scan_ids([REF], q)), q
+    counts = {q: len(store.search_ids([REF], q)) for q in ("café", "caf", "next", "nnext", "case")}
+    assert counts == {"café": 1, "caf": 0, "next": 1, "nnext": 0, "case": 1}
+
+
+def test_index_catches_up_after_deletes(store: DuckDBStore) -> None:
+    put(store, {"id": "a", "input": "findable"}, {"id": "b"})
+    store.delete_object(REF)
+    assert store.wait_indexed(10)
+    assert store.search_ids([REF], "findable").to_pylist() == []
+
+
+def test_concurrent_writers_and_readers(store: DuckDBStore) -> None:
+    def work(n: int) -> int:
+        for i in range(10):
+            put(store, *[{"id": f"t{n}-{i}-{j}", "input": f"thread {n}"} for j in range(20)])
+            assert store.count(REF) >= 20
+            store.search_ids([REF], f"thread {n}")
+        return n
+
+    with ThreadPoolExecutor(4) as pool:
+        assert sorted(pool.map(work, range(4))) == [0, 1, 2, 3]
+    assert store.count(REF) == 4 * 10 * 20
+    xacts = store.versions(REF)
+    assert len(xacts) == 40 and xacts == sorted(set(xacts))
+
+
+def test_id_filter_rebuild_keeps_every_id(store: DuckDBStore) -> None:
+    put(store, *[{"id": f"f{i}", "input": i} for i in range(10)])
+    store._ids._capacity = 5  # force the rebuild path on the next write
+    put(store, *[{"id": f"g{i}"} for i in range(10)])
+    assert not store._ids.full
+    put(store, *[{"id": f"f{i}", "_is_merge": True, "output": "o"} for i in range(10)])
+    assert store.count(REF) == 20
+    assert {r["input"] for r in store.read(REF) if r["id"].startswith("f")} == set(range(10))
+
+
+def test_visible_predicate_text() -> None:
+    assert visible_predicate() == "(_superseded_by IS NULL AND NOT _object_delete)"
+    assert "_xact_id <= 7" in visible_predicate(7)
+    with pytest.raises(Exception):  # noqa: B017 - any refusal will do
+        visible_predicate("1; DROP TABLE rows")  # type: ignore[arg-type]
+
+
+_WRITER = textwrap.dedent(
+    """
+    import sys
+    from openloop.settings import Settings
+    from openloop.store.data.base import ObjectRef, WriteRequest
+    from openloop.store.data.duckdb import DuckDBStore
+
+    s = Settings(data_dir=sys.argv[1], load_demo=False, index_commit_interval_ms=60000)
+    store = DuckDBStore.open(s)
+    ref = ObjectRef("org-1", "proj-1", "project_logs", "proj-1")
+    n = 0
+    while True:
+        rows = [{"id": f"b{n}-{i}", "input": f"durable words {n}", "output": "x" * 500}
+                for i in range(200)]
+        store.write([WriteRequest(ref, rows)])
+        print(" ".join(r["id"] for r in rows), flush=True)
+        n += 1
+    """
+)
+
+
+def test_acknowledged_writes_survive_sigkill(data_dir: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(data_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    assert proc.stdout is not None
+    acked: list[str] = []
+    deadline = time.monotonic() + 60
+    while len(acked) < 2_000 and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        acked.extend(line.split())
+    proc.send_signal(signal.SIGKILL)
+    # Lines already written before the kill were acknowledged too.
+    rest = proc.stdout.read()
+    proc.stdout.close()
+    proc.wait()
+    acked.extend(rest.split())
+    assert len(acked) >= 2_000, "writer did not get going"
+    store = DuckDBStore.open(_settings(data_dir))
+    try:
+        stored = {r[0] for r in store._con.execute("SELECT id FROM rows").fetchall()}
+        missing = [i for i in acked if i not in stored]
+        assert missing == []
+        # Nothing had been committed to the full-text index: it catches up from the rows.
+        assert store.wait_indexed(60)
+        assert store._fts.watermark >= store._last_key
+        hits = store.search_ids([REF], '"durable words 3"')
+        assert len(hits) == 200
+    finally:
+        store.close()
