@@ -60,6 +60,8 @@ def test_merge_and_feedback_are_late_updates(client, services, org):
     assert target["input"] == {"question": "where is order 0?"}  # merge kept the rest
     comments = [x for x in rows if (x.get("origin") or {}).get("id") == "span-0"]
     assert comments and comments[0]["comment"]["text"] == "great answer"
+    # a comment is not a span: it never counts as a trace of its own
+    assert comments[0]["is_root"] is False
 
 
 def test_bad_rows_are_reported_and_good_rows_stored(client, services, org):
@@ -128,10 +130,21 @@ def test_limits_give_413(client, services, org):
     assert client.get("/v1/project", headers=org.auth()).json()["objects"] == []
 
 
-def test_field_too_large_rejects_only_that_row(client, services, org):
-    services.settings.max_field_bytes = 1024
-    r = client.post("/v1/ingest", json={"rows": [_span(0), _span(1, output="z" * 5000)]}, headers=org.auth())
-    assert r.status_code == 413 or r.status_code == 422
+def test_field_too_large_rejects_only_that_row(settings):
+    from fastapi.testclient import TestClient
+
+    from openloop.server.app import create_app
+    from openloop.services import Services
+
+    svc = Services.open(settings.model_copy(update={"max_field_bytes": 1024}))
+    try:
+        key = svc.control.bootstrap().api_key
+        with TestClient(create_app(svc.settings, services=svc)) as client:
+            rows = [_span(0), _span(1, output="z" * 5000)]
+            r = client.post("/v1/ingest", json={"rows": rows}, headers={"Authorization": f"Bearer {key}"})
+    finally:
+        svc.close()
+    assert r.status_code in (413, 422)
     errs = r.json()["error"]["errors"]
     assert [e["index"] for e in errs] == [1] and "output" in errs[0]["message"]
     assert r.json()["ids"] == ["span-0"]

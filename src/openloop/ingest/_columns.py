@@ -136,18 +136,23 @@ def to_columns(rows: Sequence[IncomingRow]) -> dict[str, Sequence[Any]]:
         span_id = get("span_id") or row.id
         parents = get("span_parents") or []
         scores = get("scores")
+        # A comment (feedback text pointing at another row through origin.id) is not a span:
+        # it must not count as a trace root, and its type says what it is.
+        comment = "comment" in f and isinstance(get("origin"), dict)
         base = (
             row.id,
             row.created,
             span_id,
             get("root_span_id") or span_id,
             parents,
-            not parents,
+            not parents and not comment,
             get("tags"),
             list(scores.items()) if scores else None,
             row.is_delete,
         )
         hot = _DELETED_HOT if row.is_delete else _hot(f)
+        if comment and hot[0] is None:
+            hot = ("comment", *hot[1:])
         encoded = row.encoded or _EMPTY
         json_values = [
             None if (v := get(name)) is None else (encoded.get(name) or dumps(v))
