@@ -168,11 +168,13 @@ def _table(headers: list[str], rows: list[list[Any]]) -> None:
 
 
 def _register_more() -> None:
+    from openloop.cli import chat as chat_cmd
     from openloop.cli import data as data_cmds
     from openloop.cli import evalcmd
 
     data_cmds.register(app)
     evalcmd.register(app)
+    chat_cmd.register(app)
 
 
 _register_more()

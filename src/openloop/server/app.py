@@ -53,10 +53,20 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.svc = services
     install_error_handlers(app)
 
-    from openloop.server.api import btql, ingest, keys, otel, projects, system
+    from openloop.server.api import btql, ingest, keys, otel, projects, providers, proxy, system
+    from openloop.server.api import charts as api_charts
+    from openloop.server.api import datasets as api_datasets
+    from openloop.server.api import experiments as api_experiments
+    from openloop.server.api import generate as api_generate
+    from openloop.server.api import loop as api_loop
+    from openloop.server.api import playground as api_playground
+    from openloop.server.api import prompts as api_prompts
+    from openloop.server.api import scorers as api_scorers
     from openloop.server.web import auth as web_auth
     from openloop.server.web import pages
 
-    for module in (system, projects, keys, ingest, otel, btql, web_auth, pages):
+    for module in (system, projects, keys, ingest, otel, btql, providers, proxy, api_datasets,
+                   api_experiments, api_scorers, api_playground, api_prompts, api_charts, api_loop,
+                   api_generate, web_auth, pages):  # fmt: skip
         app.include_router(module.router)
     return app
