@@ -6,6 +6,7 @@ from __future__ import annotations
 import orjson
 import pytest
 from sqlalchemy import text
+
 from tests.llm.upstream import (
     ANTHROPIC_HOST,
     OPENAI_HOST,
