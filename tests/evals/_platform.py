@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import uvicorn
+
 from tests.server.live import free_port
 
 

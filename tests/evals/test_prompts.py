@@ -8,10 +8,10 @@ import json
 import pytest
 from pydantic_ai.messages import ModelResponse, TextPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
-from tests.server.conftest import client, make_user, org, services  # noqa: F401
 
 from openloop.evals.prompts import build, make_prompt_data
 from openloop.store.data.base import ObjectRef
+from tests.server.conftest import client, make_user, org, services  # noqa: F401
 
 QA = {
     "project_name": "prompt-proj",

@@ -4,7 +4,6 @@ import asyncio
 
 import httpx
 import pytest
-from tests.llm.upstream import FakeUpstream, openai_completion
 
 from openloop.errors import InvalidInput, NotFound
 from openloop.llm.providers import (
@@ -15,6 +14,7 @@ from openloop.llm.providers import (
     send_with_retries,
     validate_provider_name,
 )
+from tests.llm.upstream import FakeUpstream, openai_completion
 
 KEY = "sk-test-0123456789abcdefghijklmnop"
 ANT_KEY = "sk-ant-test-0123456789abcdefghij"

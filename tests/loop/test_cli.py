@@ -60,9 +60,9 @@ def test_chat_over_http_against_a_live_server(services, test_tools):
 
     import httpx
     import uvicorn
-    from tests.server.live import free_port
 
     from openloop.server.app import create_app
+    from tests.server.live import free_port
 
     boot = services.control.bootstrap()
     port = free_port()
