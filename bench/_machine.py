@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +26,44 @@ def machine_facts() -> dict[str, Any]:
                 mem_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
     except OSError:
         pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    avail_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable"):
+                avail_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (None, None, None)
     return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "cpu": cpu,
         "cores": os.cpu_count(),
         "mem_gb": mem_gb,
+        "mem_available_gb": avail_gb,
+        "disk_free_gb": round(shutil.disk_usage(".").free / 1e9, 1),
         "python": platform.python_version(),
-        "load_1m": load,
+        "versions": _versions(),
+        "load_1m": round(load[0], 2) if load[0] is not None else None,
+        "load_5m": round(load[1], 2) if load[1] is not None else None,
+        "load_15m": round(load[2], 2) if load[2] is not None else None,
     }
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("openloop", "duckdb", "tantivy", "sqlglot", "pyarrow", "uvicorn", "orjson"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def load_1m() -> float:
+    """The 1-minute load average now (the machine is shared: > 1 on 2 cores means noise)."""
+    return round(os.getloadavg()[0], 2)
 
 
 def proc_cpu_seconds(pid: int) -> float:

@@ -1,9 +1,13 @@
 """Ingest benchmark: realistic spans sent from separate processes over loopback to a real
 ``openloop serve``, for the SDK path (gzipped JSON batches to /v1/ingest) and OTLP protobuf
 (/v1/traces). Reports sustained spans/s, request p50/p99, server CPU seconds per 1,000 spans and
-peak server memory, then verifies that every acknowledged span was stored.
+peak server memory, then verifies with a count query that every acknowledged span was stored.
 
-    python -m bench.ingest [--seconds 20] [--batch 1000] [--senders 2] [--write docs/benchmarks.md]
+    python -m bench.ingest [--seconds 20] [--batch 1000] [--senders 2]
+
+Each sender sends one unmeasured warm-up request first (the first write of a fresh server pays
+for imports and table set-up). The senders share the machine with the server: their CPU
+seconds are reported too. ``python -m bench.report`` renders ``bench/results/ingest.json``.
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import math
 import multiprocessing as mp
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -21,7 +25,7 @@ from typing import Any
 import httpx
 import orjson
 
-from bench._machine import machine_facts, proc_cpu_seconds, proc_peak_rss_mb
+from bench._machine import load_1m, machine_facts, proc_cpu_seconds, proc_peak_rss_mb
 from bench._spans import make_batches
 
 _MARK = "QQQQQQQQ"  # replaced per request so every request carries fresh ids
@@ -53,6 +57,7 @@ def _otlp_payloads(batch: int, n_templates: int) -> list[bytes]:
 
     out = []
     n = 0
+    span_ids: dict[str, bytes] = {}
     for rows in make_batches(batch * n_templates, batch, seed=5):
         req = ExportTraceServiceRequest()
         rs = req.resource_spans.add()
@@ -62,7 +67,9 @@ def _otlp_payloads(batch: int, n_templates: int) -> list[bytes]:
             n += 1
             sp: Span = ss.spans.add()
             sp.trace_id = _BMARK + bytes.fromhex(r["root_span_id"])[4:]
-            sp.span_id = _BMARK + n.to_bytes(4, "big")
+            sp.span_id = span_ids[r["span_id"]] = _BMARK + n.to_bytes(4, "big")
+            if r["span_parents"] and r["span_parents"][0] in span_ids:
+                sp.parent_span_id = span_ids[r["span_parents"][0]]
             sp.name = r["span_attributes"]["name"]
             sp.start_time_unix_nano = int(r["metrics"]["start"] * 1e9)
             sp.end_time_unix_nano = int(r["metrics"]["end"] * 1e9)
@@ -84,7 +91,7 @@ def _otlp_payloads(batch: int, n_templates: int) -> list[bytes]:
 
 def _sender(
     args: tuple[str, str, str, list[bytes], float, int, Any, int],
-) -> list[tuple[float, int, int]]:
+) -> tuple[list[tuple[float, int, int]], float, int]:
     url, key, kind, templates, seconds, worker, barrier, per_request = args
     headers = {"Authorization": f"Bearer {key}", "content-encoding": "gzip"}
     if kind == "sdk":
@@ -92,30 +99,44 @@ def _sender(
     else:
         path, headers["content-type"] = "/v1/traces", "application/x-protobuf"
         headers["x-openloop-project"] = "bench-otlp"
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceResponse,
+    )
+
+    def body_for(i: int) -> bytes:
+        tpl = templates[i % len(templates)]
+        body = (
+            tpl.replace(_MARK.encode(), f"{worker:02d}{i:06d}".encode())
+            if kind == "sdk"
+            else tpl.replace(_BMARK, (worker << 24 | i).to_bytes(4, "big"))
+        )
+        return gzip.compress(body, compresslevel=1)
+
+    def stored(r: httpx.Response) -> int:
+        if r.status_code != 200:
+            return 0
+        if kind == "sdk":
+            return len(r.json()["ids"])
+        # OTLP answers only with the rejected count; every template holds `per_request` spans
+        resp = ExportTraceServiceResponse.FromString(r.content)
+        return per_request - resp.partial_success.rejected_spans
+
     results = []
-    barrier.wait()
-    deadline = time.monotonic() + seconds
-    i = 0
-    with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+    warm = 0
+    with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
+        warm = stored(client.post(path, content=body_for(999_999)))
+        barrier.wait()
+        cpu0 = time.process_time()
+        deadline = time.monotonic() + seconds
+        i = 0
         while time.monotonic() < deadline:
-            tpl = templates[i % len(templates)]
-            tag = f"{worker:02d}{i:06d}"
-            body = (
-                tpl.replace(_MARK.encode(), tag.encode())
-                if kind == "sdk"
-                else tpl.replace(_BMARK, (worker << 24 | i).to_bytes(4, "big"))
-            )
-            body = gzip.compress(body, compresslevel=1)
+            body = body_for(i)
             t0 = time.perf_counter()
             r = client.post(path, content=body)
             dt = time.perf_counter() - t0
-            n = 0
-            if r.status_code == 200:
-                # OTLP answers only with rejected counts; every template holds `per_request` spans
-                n = len(r.json()["ids"]) if kind == "sdk" else per_request
-            results.append((dt, r.status_code, n))
+            results.append((dt, r.status_code, stored(r)))
             i += 1
-    return results
+    return results, time.process_time() - cpu0, warm
 
 
 def run_phase(
@@ -132,13 +153,14 @@ def run_phase(
                     for w in range(senders)
                 ],
             )
+            load_before = load_1m()
             barrier.wait()
             t0 = time.perf_counter()
             cpu0 = proc_cpu_seconds(srv.proc.pid)
             per_worker = jobs.get()
             wall = time.perf_counter() - t0
     cpu = proc_cpu_seconds(srv.proc.pid) - cpu0
-    results = [x for w in per_worker for x in w]
+    results = [x for w, _, _ in per_worker for x in w]
     lat = sorted(x[0] for x in results)
     spans = sum(x[2] for x in results)
     failures = sum(1 for x in results if x[1] != 200)
@@ -147,13 +169,23 @@ def run_phase(
         "requests": len(results),
         "failed_requests": failures,
         "spans_acked": spans,
+        "warmup_spans_acked": sum(w for _, _, w in per_worker),
         "wall_s": round(wall, 2),
         "spans_per_s": round(spans / wall),
-        "p50_ms": round(statistics.median(lat) * 1e3, 1) if lat else None,
-        "p99_ms": round(lat[int(len(lat) * 0.99) - 1] * 1e3, 1) if lat else None,
+        "p50_ms": round(_pct(lat, 0.50) * 1e3, 1) if lat else None,
+        "p99_ms": round(_pct(lat, 0.99) * 1e3, 1) if lat else None,
+        "server_cpu_s": round(cpu, 2),
         "server_cpu_s_per_1k_spans": round(cpu / max(spans, 1) * 1000, 3),
+        "client_cpu_s": round(sum(c for _, c, _ in per_worker), 2),
         "server_peak_rss_mb": round(proc_peak_rss_mb(srv.proc.pid) or 0),
+        "load_1m_before": load_before,
+        "load_1m_after": load_1m(),
     }
+
+
+def _pct(sorted_xs: list[float], p: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    return sorted_xs[min(len(sorted_xs) - 1, max(0, math.ceil(p * len(sorted_xs)) - 1))]
 
 
 def main() -> None:
@@ -163,8 +195,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--senders", type=int, default=2)
-    ap.add_argument("--write", type=Path, default=None, help="Markdown file to update")
+    ap.add_argument("--out", type=Path, default=Path("bench/results"))
     args = ap.parse_args()
+    machine = machine_facts()
     with tempfile.TemporaryDirectory() as tmp:
         srv = start_server(Path(tmp) / "data")
         try:
@@ -197,17 +230,24 @@ def main() -> None:
             print(json.dumps({"stored": counts}))
         finally:
             srv.stop()
+    expected = {
+        "bench-sdk": sdk["spans_acked"] + sdk["warmup_spans_acked"],
+        "bench-otlp": otlp["spans_acked"] + otlp["warmup_spans_acked"],
+    }
     result = {
-        "machine": machine_facts(),
+        "bench": "ingest",
+        "machine": machine,
         "batch": args.batch,
         "senders": args.senders,
+        "seconds": args.seconds,
         "sdk": sdk,
         "otlp": otlp,
         "stored": counts,
+        "acked": expected,
+        "verified": counts == expected,
     }
-    out = Path("bench/results")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "ingest.json").write_text(json.dumps(result, indent=2))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "ingest.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
 
 
