@@ -20,6 +20,18 @@ OUT = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 
 
+def _loop_shot(page: object, url: str, path: Path) -> None:
+    """The Loop panel on the Logs page after an offline ``/analyze-logs``."""
+    page.goto(url)  # type: ignore[attr-defined]
+    page.click("#loop-button")  # type: ignore[attr-defined]
+    page.wait_for_selector("#loop-notice:not([hidden])")  # type: ignore[attr-defined]
+    page.fill("#loop-input", "/analyze-logs")  # type: ignore[attr-defined]
+    page.press("#loop-input", "Enter")  # type: ignore[attr-defined]
+    page.wait_for_selector("#loop-messages .loop-msg.assistant")  # type: ignore[attr-defined]
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]  # the event stream never idles
+    page.screenshot(path=str(path))  # type: ignore[attr-defined]
+
+
 def main() -> int:
     from playwright.sync_api import sync_playwright
 
@@ -57,6 +69,19 @@ def main() -> int:
             "query": f"{proj}/query",
             "settings": "/settings",
         }
+        evals = demo.facts["evals"]
+        exps = evals["experiments"]
+        shots.update(
+            {
+                "experiments": f"{proj}/experiments",
+                "experiment-compare": f"{proj}/experiments/{exps['citations-v2']['id']}"
+                f"?baseline={exps['baseline-v1']['id']}",
+                "datasets": f"{proj}/datasets/{evals['dataset']['id']}",
+                "prompts": f"{proj}/prompts/{evals['prompt']['id']}",
+                "scorers": f"{proj}/scorers/{evals['scorers']['Answer quality (judge)']}",
+                "playground": f"{proj}/playground",
+            }
+        )
         with sync_playwright() as p:
             browser = p.chromium.launch(
                 executable_path=CHROMIUM,
@@ -81,6 +106,11 @@ def main() -> int:
                 page.wait_for_selector("#trace-view .span-node")
                 page.wait_for_load_state("networkidle")
                 page.screenshot(path=str(OUT / f"trace{'' if theme == 'light' else '-dark'}.png"))
+                _loop_shot(
+                    page,
+                    url + shots["logs"],
+                    OUT / f"loop{'' if theme == 'light' else '-dark'}.png",
+                )
                 ctx.close()
             browser.close()
         server.should_exit = True

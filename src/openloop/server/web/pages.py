@@ -123,9 +123,22 @@ def whoami(svc: Any = Depends(get_services), p: Any = Depends(get_principal)) ->
 def _include_page_areas() -> None:
     """Each page area lives in its own module; they are served through this router so the app
     registers the whole UI with one entry."""
-    from openloop.server.web import logs, monitor, query, saved, settings
+    from openloop.server.web import (
+        datasets,
+        experiments,
+        logs,
+        loop_panel,
+        monitor,
+        playground,
+        prompts,
+        query,
+        saved,
+        scorers,
+        settings,
+    )
 
-    for module in (logs, query, monitor, settings, saved):
+    for module in (logs, query, monitor, settings, saved, experiments, datasets, prompts,
+                   scorers, playground, loop_panel):  # fmt: skip
         router.include_router(module.router)
 
 
