@@ -9,9 +9,9 @@ import asyncio
 
 import pytest
 from pydantic_ai.models.function import FunctionModel
-from tests.loop._script import call, last_user, returns, scripted, text
 
 from openloop.loop.models import override_models
+from tests.loop._script import call, last_user, returns, scripted, text
 
 pytestmark = pytest.mark.browser
 

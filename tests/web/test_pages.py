@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from tests.web.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -132,7 +133,8 @@ def test_monitor_charts_and_click_opens_filtered_logs(signed_in, live):
         p.page.wait_for_selector(f"[data-chart={chart}] svg, [data-chart={chart}] .chart-empty")
     p.page.select_option("#group-by", "model")
     p.page.wait_for_selector("[data-chart=tokens] circle.pt[data-series=gpt-4o]")
-    p.page.locator("[data-chart=tokens] circle.pt[data-series=gpt-4o]").first.click(force=True)
+    # dispatch on the point itself: points of two series can overlap on screen
+    p.page.locator("[data-chart=tokens] circle.pt[data-series=gpt-4o]").first.dispatch_event("click")
     p.page.wait_for_url(re.compile(r".*/logs\?.*"))
     assert "metadata.model = 'gpt-4o'" in p.page.input_value("#quick-filter")
     p.page.wait_for_selector("#logs-table tbody tr")
