@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 
-import httpx
 import pytest
-import uvicorn
 
-from tests.server.live import free_port
+from tests.server.live import serve_in_thread
 
 
 @dataclass
@@ -56,21 +52,8 @@ def client(services, org):
 def live_url(services, org):
     from openloop.server.app import create_app
 
-    port = free_port()
-    app = create_app(services.settings, services=services)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    t = threading.Thread(target=server.run, daemon=True)
-    t.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(url + "/health", timeout=0.5).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    yield url
-    server.should_exit = True
-    t.join(10)
+    with serve_in_thread(create_app(services.settings, services=services)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -55,35 +55,15 @@ def test_chat_no_keeps_data_unchanged_and_yes_flag_skips_the_question(data_dir, 
 
 def test_chat_over_http_against_a_live_server(services, test_tools):
     """The same command against a running server (uvicorn in a thread, real HTTP + SSE)."""
-    import threading
-    import time
-
-    import httpx
-    import uvicorn
 
     from openloop.server.app import create_app
-    from tests.server.live import free_port
+    from tests.server.live import serve_in_thread
 
     boot = services.control.bootstrap()
-    port = free_port()
-    app = create_app(services.settings, services=services)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(url + "/health", timeout=0.5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)
+    with serve_in_thread(create_app(services.settings, services=services)) as url:
         env = {"OPENLOOP_BASE_URL": url, "OPENLOOP_API_KEY": boot.api_key}
         with override_models(scripted(writer)):
             r = CliRunner().invoke(app_cli, ["chat", "-m", "save"], input="y\n", env=env)
-    finally:
-        server.should_exit = True
-        thread.join(10)
     assert r.exit_code == 0, r.output
     assert "Loop wants to: Save the note 'cli note'" in r.output
     assert "Result: saved note 'cli note'" in r.output

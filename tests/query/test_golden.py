@@ -33,12 +33,17 @@ CASES: dict[str, str] = {
     "cursor": "SELECT id FROM project_logs('p') WHERE created > '2024-01-01' ORDER BY created DESC LIMIT 50 OFFSET 'eyJ2IjpbIjIwMjQtMDEtMDJUMDA6MDA6MDBaIiwxMjNdfQ'",
     "match_search": "SELECT id FROM project_logs('p') WHERE output MATCH 'timeout' OR search('refund')",
     "several_sources": "SELECT id FROM experiment('e1', 'e2')",
+    "pinned_trace": "select: * | from: project_logs('p') | filter: root_span_id = 'abc' AND created > '2024-01-01' | limit: 1000",
+    "pinned_trace_summary": "select: id, metrics.llm_calls AS calls | from: project_logs('p') summary | filter: 'abc' = root_span_id",
+    "search_newest_page": "SELECT id FROM project_logs('p') WHERE search('refund') LIMIT 1",
 }  # fmt: skip
 
 
 def _compile(text: str, dialect: str) -> str:
-    return compile_query(text, dialect=dialect, resolver=lambda kind, name: [(kind, name)],
-                         search=lambda refs, q, fields: [11, 12], version=None).sql  # fmt: skip
+    compiled = compile_query(text, dialect=dialect, resolver=lambda kind, name: [(kind, name)],
+                             search=lambda refs, q, fields: [12, 11], version=None)  # fmt: skip
+    params = f"\n-- {dialect} params\n{compiled.params!r}" if compiled.params else ""
+    return compiled.sql + params
 
 
 def render(name: str) -> str:

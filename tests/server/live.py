@@ -9,8 +9,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -47,10 +50,16 @@ class LiveServer:
 
 def start_server(data_dir: Path, *, demo: bool = False, timeout: float = 60.0) -> LiveServer:
     port = free_port()
-    env = {**os.environ, "OPENLOOP_DATA_DIR": str(data_dir), "OPENLOOP_SECRET_KEY": "live-test-secret"}
+    env = {
+        **os.environ,
+        "OPENLOOP_DATA_DIR": str(data_dir),
+        "OPENLOOP_SECRET_KEY": "live-test-secret",
+    }
     cmd = [sys.executable, "-m", "openloop.cli.main", "serve", "--port", str(port)]
     cmd.append("--demo" if demo else "--no-demo")
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     url = f"http://127.0.0.1:{port}"
     lines: list[str] = []
 
@@ -78,6 +87,35 @@ def start_server(data_dir: Path, *, demo: bool = False, timeout: float = 60.0) -
     key = re.search(r"(olk_[A-Za-z0-9_\-]+)", out)
     link = re.search(r"(http://\S+/auth/link/\S+)", out)
     return LiveServer(
-        proc, url, key.group(1) if key else None, link.group(1) if link else None, data_dir, out,
+        proc,
+        url,
+        key.group(1) if key else None,
+        link.group(1) if link else None,
+        data_dir,
+        out,
         pump_thread,
     )
+
+
+@contextmanager
+def serve_in_thread(app: Any) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port in a background thread; yields
+    its base URL once ``/health`` answers, and stops the server on exit."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(url + "/health", timeout=0.5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(10)

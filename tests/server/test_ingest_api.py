@@ -161,3 +161,19 @@ def test_braintrust_shaped_endpoints(client, services, org):
     assert {x["id"] for x in services.data.read(_ref(services, org, "bt"))} == {"a", "b"}
     r = client.post("/logs3", json={"rows": [{"project_id": pid, "log_id": "p", "id": "c"}]}, headers=org.auth())
     assert r.status_code == 422 and "log_id" in r.json()["error"]["errors"][0]["message"]
+
+
+def test_container_keys_are_not_stored_as_fields(client, services, org):
+    r = client.post("/v1/ingest", json={"rows": [_span(0)]}, headers=org.auth())
+    assert r.status_code == 200, r.text
+    pid = services.control.get_project(org.org_id, "shop-bot").id
+    by_id = {k: v for k, v in _span(1).items() if k != "project_name"}
+    by_id.update(project_id=pid, log_id="g", org_id="someone-else")
+    r = client.post("/v1/ingest", json={"rows": [by_id]}, headers=org.auth())
+    assert r.status_code == 200, r.text
+    rows = {x["id"]: x for x in services.data.read(_ref(services, org, "shop-bot"))}
+    assert set(rows) == {"span-0", "span-1"}
+    for row in rows.values():
+        assert "project_name" not in row
+        assert "org_id" not in row
+        assert row["project_id"] == pid and row["log_id"] == "g"

@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 import httpx
 import pytest
-import uvicorn
 
 from openloop.store.data.base import ObjectRef
-from tests.server.live import free_port
+from tests.server.live import serve_in_thread
 
 
 @pytest.fixture
 def live_app(services, org):
     from openloop.server.app import create_app
 
-    port = free_port()
-    app = create_app(services.settings, services=services)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    t = threading.Thread(target=server.run, daemon=True)
-    t.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(url + "/health", timeout=0.5).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    yield url
-    server.should_exit = True
-    t.join(10)
+    with serve_in_thread(create_app(services.settings, services=services)) as url:
+        yield url
 
 
 def _provider(url, key, project=None, resource_project=None):
@@ -87,11 +70,23 @@ def test_project_from_resource_attribute(live_app, services, org):
 
 def test_otlp_bad_input(live_app, org):
     h = {"Authorization": f"Bearer {org.key}", "x-openloop-project": "p"}
-    r = httpx.post(live_app + "/v1/traces", content=b"\x00garbage\xff", headers={**h, "content-type": "application/x-protobuf"})
+    r = httpx.post(
+        live_app + "/v1/traces",
+        content=b"\x00garbage\xff",
+        headers={**h, "content-type": "application/x-protobuf"},
+    )
     assert r.status_code == 400 and r.json()["error"]["message"]
-    r = httpx.post(live_app + "/v1/traces", content=b"{}", headers={**h, "content-type": "text/plain"})
+    r = httpx.post(
+        live_app + "/v1/traces", content=b"{}", headers={**h, "content-type": "text/plain"}
+    )
     assert r.status_code == 415
-    r = httpx.post(live_app + "/v1/traces", content=b"{}", headers={"content-type": "application/json"})
+    r = httpx.post(
+        live_app + "/v1/traces", content=b"{}", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 401
-    r = httpx.post(live_app + "/v1/traces", content=b'{"resourceSpans": []}', headers={**h, "content-type": "application/json"})
+    r = httpx.post(
+        live_app + "/v1/traces",
+        content=b'{"resourceSpans": []}',
+        headers={**h, "content-type": "application/json"},
+    )
     assert r.status_code == 200

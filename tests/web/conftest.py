@@ -4,15 +4,13 @@ Chromium browser for the whole session. Browser tests skip when /usr/bin/chromiu
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+
+from tests.server.live import serve_in_thread
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery staple"
@@ -33,15 +31,8 @@ class Live:
         return f"{self.url}/auth/link/{token}"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live(tmp_path_factory) -> Any:
-    import uvicorn
 
     from openloop.demo import load_demo
     from openloop.server.app import create_app
@@ -54,22 +45,11 @@ def live(tmp_path_factory) -> Any:
     boot = svc.control.bootstrap()
     svc.control.set_password(boot.user.id, PASSWORD)
     demo = load_demo(svc.control, svc.data, boot.org.id, traces=300)
-    port = _free_port()
-    app = create_app(settings, services=svc)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(url + "/health", timeout=0.5).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.05)
     user = svc.control.get_user(boot.user.id)
-    yield Live(url, svc, boot.org.id, boot.user.id, user.email, demo.project_name, demo.project_id)
-    server.should_exit = True
-    thread.join(10)
+    with serve_in_thread(create_app(settings, services=svc)) as url:
+        yield Live(
+            url, svc, boot.org.id, boot.user.id, user.email, demo.project_name, demo.project_id
+        )
     svc.close()
 
 
