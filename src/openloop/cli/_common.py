@@ -72,7 +72,9 @@ def local_principal(svc: Any, email: str | None = None) -> Any:
     control = svc.control
     if control.is_empty():
         boot = control.bootstrap()
-        typer.echo(f"Created organization {boot.org.name!r} with owner {boot.user.email}.")
+        typer.echo(
+            f"Created organization {boot.org.name!r} with owner {boot.user.email}.", err=True
+        )
     orgs = control.list_orgs() if hasattr(control, "list_orgs") else None
     if email:
         user = control.get_user_by_email(email)
