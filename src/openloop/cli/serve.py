@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import logging
 import socket
 import time
@@ -84,6 +85,10 @@ def run_server(settings: Any) -> None:
         )
         typer.echo(f"Serving on http://{settings.host}:{settings.port}  (API reference: /docs)")
         app = create_app(settings, services=svc)
+        # Everything loaded so far (modules, app, stores) lives for the whole process: move it
+        # out of the collector's generations so collections only walk request-time objects.
+        gc.collect()
+        gc.freeze()
         uvicorn.run(
             app,
             host=settings.host,

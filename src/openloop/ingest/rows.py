@@ -169,10 +169,13 @@ def _check_text(value: str, name: str) -> None:
 def _str_list(value: Any, name: str) -> list[str] | None:
     if value is None:
         return None
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, list | tuple):
         raise InvalidInput(f"{name} must be a list of strings")
     for v in value:
-        _check_text(v, name)
+        if not isinstance(v, str):
+            raise InvalidInput(f"{name} must be a list of strings")
+        if not v.isascii():
+            _check_text(v, name)
     return list(value)
 
 

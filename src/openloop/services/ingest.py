@@ -126,7 +126,9 @@ def ingest_rows(svc: Services, p: Principal, rows: Sequence[Any]) -> IngestResul
         except OpenLoopError as exc:
             errors.append(_err(i, row.get("id"), exc.message, exc.status))
             continue
-        clean = {k: v for k, v in row.items() if k not in CONTAINER_KEYS}
+        # The store ignores the other container keys itself; only ``project_name`` would
+        # otherwise be kept as a user field, so most rows go through without a copy.
+        clean = row if "project_name" not in row else _without_containers(row)
         bucket = groups.setdefault(ref, ([], []))
         bucket[0].append(clean)
         bucket[1].append(i)
@@ -165,6 +167,10 @@ def write_to(
     return IngestResult(
         xact_id=xact, ids=[ids_by_index[i] for i in sorted(ids_by_index)], errors=errors
     )
+
+
+def _without_containers(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in CONTAINER_KEYS}
 
 
 def _err(index: int, row_id: Any, message: str, status: int = 422) -> dict[str, Any]:
