@@ -34,6 +34,7 @@ RAG = {
 }
 HEURISTIC = {"ExactMatch", "Levenshtein", "NumericDiff", "JSONDiff", "ValidJSON", "ListContains"}
 EMBEDDING = {"EmbeddingSimilarity", "AnswerSimilarity"}
+MODERATION = {"Moderation"}
 
 
 def test_builtins_are_listed_by_kind() -> None:
@@ -47,6 +48,7 @@ def test_builtins_are_listed_by_kind() -> None:
         "llm": LLM_JUDGES,
         "rag": RAG,
         "embedding": EMBEDDING,
+        "moderation": MODERATION,
     }
     closed_qa = next(i for i in infos if i.name == "ClosedQA")
     assert closed_qa.args == ["input", "output", "criteria"]

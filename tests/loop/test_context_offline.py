@@ -113,3 +113,21 @@ def test_slash_write_command_asks_for_approval(platform):
 
     platform.run(approve())
     assert platform.notes == ["buy milk"]
+
+
+def test_a_switched_off_tool_does_not_run_from_its_command(platform):
+    svc_loop.update_thread(
+        platform.svc, platform.principal, platform.thread_id, disabled_tools=["t_save_note"]
+    )
+    events = platform.run(platform.turn("/t-note buy milk"))
+    said = "".join(e.data["text"] for e in events if e.type == "text_delta")
+    assert "switched off for this thread" in said and "t_save_note" in said
+    assert not [e for e in events if e.type in ("tool_call", "approval_request")]
+    assert platform.notes == []
+    helped = platform.run(platform.turn("/help"))
+    listing = "".join(e.data["text"] for e in helped if e.type == "text_delta")
+    assert "Save a note. (asks for approval) (switched off for this thread)" in listing
+    # Switched back on, the same command runs again (a write: it asks first).
+    svc_loop.update_thread(platform.svc, platform.principal, platform.thread_id, disabled_tools=[])
+    again = platform.run(platform.turn("/t-note buy milk"))
+    assert any(e.type == "approval_request" for e in again)

@@ -198,7 +198,7 @@ def test_the_page_object_is_attached_as_context(signed_in, live):
     assert "page: experiment · experiment" in p.page.inner_text("#loop-context")
     p.page.click("#loop-new")
     p.page.click("#loop-add-context")
-    p.page.click("#loop-picker .picker-item[data-kind=dataset]:has-text(\"support-questions\")")
+    p.page.click('#loop-picker .picker-item[data-kind=dataset]:has-text("support-questions")')
     assert "dataset: support-questions" in p.page.inner_text("#loop-context")
     _ask(p, "/summarize")
     card = p.page.locator("#loop-messages .loop-card[data-tool=summarize_experiment]")
@@ -207,4 +207,42 @@ def test_the_page_object_is_attached_as_context(signed_in, live):
         "[...document.querySelectorAll('#loop-messages .loop-msg.assistant')]"
         ".some(n => n.innerText.includes('citations-v2'))"
     )
+    p.assert_clean()
+
+
+def _patched(p):
+    return p.page.expect_response(
+        lambda r: "/v1/loop/threads/" in r.url and r.request.method == "PATCH"
+    )
+
+
+def test_switching_a_tool_off_in_settings_keeps_it_off_for_the_thread(signed_in, live):
+    p = signed_in
+    _open(p, f"{live.url}/p/{live.project}/query")
+    p.page.click("#loop-new")
+    p.page.click("#loop-settings-toggle")
+    box = "#loop-tools fieldset[data-kind=read] input[data-tool=run_query]"
+    p.page.wait_for_selector(box)
+    assert p.page.locator("#loop-tools fieldset[data-kind=write] [data-tool=create_chart]").count()
+    assert p.page.is_checked(box)
+    with _patched(p):
+        p.page.uncheck(box)
+    thread_id = p.page.input_value("#loop-threads")
+    thread = live.services.control.get_thread(live.org_id, thread_id)
+    assert thread.settings["disabled_tools"] == ["run_query"]
+    p.page.click("#loop-settings-toggle")  # close the popover
+    _ask(p, f"/query SELECT count(1) AS n FROM project_logs('{live.project}')")
+    p.page.wait_for_function(
+        "[...document.querySelectorAll('#loop-messages .loop-msg.assistant')]"
+        ".some(n => n.innerText.includes('switched off for this thread'))"
+    )
+    assert p.page.locator("#loop-messages .loop-card[data-tool=run_query]").count() == 0
+    # The switch is the thread's: after a reload it is still off, and it turns back on.
+    _open(p, f"{live.url}/p/{live.project}/query")
+    p.page.wait_for_selector("#loop-messages .loop-msg.user")
+    p.page.click("#loop-settings-toggle")
+    assert not p.page.is_checked(box)
+    with _patched(p):
+        p.page.check(box)
+    assert live.services.control.get_thread(live.org_id, thread_id).settings["disabled_tools"] == []
     p.assert_clean()

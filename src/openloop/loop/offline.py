@@ -9,7 +9,9 @@ the tool whose ``ToolSpec.command`` matches, the rest of the line becomes its ar
 * any other text → the args model's first required text field (or its first text field).
 
 ``/help`` lists every command from the registry. Without a configured model, plain text gets a
-short answer listing the commands, so Loop is useful the minute the server starts.
+short answer listing the commands, so Loop is useful the minute the server starts. A command
+whose tool is switched off for the thread (``disabled_tools``) does not run: the answer says
+so and where to switch it back on.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pydantic_ai import ModelRetry
 from openloop.errors import InvalidInput, OpenLoopError
 from openloop.loop import events as ev
 from openloop.loop.agent import bound_text, call_preview, call_tool, validate_args
+from openloop.loop.threads import ThreadSettings
 from openloop.loop.tools.base import LoopContext, ToolSpec, get_tool, list_tools
 
 if TYPE_CHECKING:
@@ -36,6 +39,7 @@ __all__ = [
     "Command",
     "SlashCommands",
     "commands",
+    "disabled_text",
     "help_text",
     "is_command",
     "no_model_text",
@@ -64,12 +68,24 @@ def commands() -> dict[str, ToolSpec]:
     return {t.command: t for t in list_tools() if t.command}
 
 
-def help_text() -> str:
+def help_text(disabled: tuple[str, ...] | list[str] = ()) -> str:
+    off = set(disabled)
     lines = ["Slash commands run without a model:", "", "- `/help` — this list"]
     for name, spec in sorted(commands().items()):
         marker = " (asks for approval)" if spec.kind == "write" else ""
+        if spec.name in off:
+            marker += " (switched off for this thread)"
         lines.append(f"- `{name}{_usage(spec)}` — {spec.description.split('. ')[0]}{marker}")
     return "\n".join(lines)
+
+
+def disabled_text(command: str, spec: ToolSpec) -> str:
+    """The answer to a command whose tool the thread has switched off."""
+    return (
+        f"`{command}` runs the `{spec.name}` tool, which is switched off for this thread. "
+        "Switch it back on in the Loop panel's settings (⚙ → Tools) or with PATCH "
+        "/v1/loop/threads/{id} and `disabled_tools`."
+    )
 
 
 def no_model_text() -> str:
@@ -169,8 +185,12 @@ class SlashCommands:
             cmd = parse_command(self.job.text)
         except OpenLoopError as exc:
             return self._say(exc.message)
+        disabled = ThreadSettings.of(thread).disabled_tools
         if cmd.spec is None:
-            return self._say(help_text())
+            return self._say(help_text(disabled))
+        if cmd.spec.name in disabled:
+            logger.info("loop.command_disabled tool=%s", cmd.spec.name)
+            return self._say(disabled_text(cmd.name, cmd.spec))
         spec, call_id = cmd.spec, f"cmd_{uuid.uuid4().hex[:12]}"
         self.publish(ev.tool_call(call_id, spec.name, cmd.raw or {}))
         self.trace.tool_started(call_id, spec.name, cmd.raw)

@@ -1,4 +1,5 @@
-"""AI providers, the models they serve, and the organization's Loop model allowlist.
+"""AI providers, the models they serve, the organization's Loop model allowlist and its default
+judge model (what LLM judges use when they name no model).
 
 Managing providers and the allowlist is for owners and admins; every member may list the
 models available to the organization (what the proxy and the playground accept). Provider keys
@@ -30,11 +31,13 @@ if TYPE_CHECKING:
 __all__ = [
     "ModelInfo",
     "delete_provider",
+    "get_judge_model",
     "get_loop_models",
     "list_available_models",
     "list_providers",
     "mask_key",
     "resolve_loop_model",
+    "set_judge_model",
     "set_loop_models",
     "set_provider",
 ]
@@ -165,21 +168,62 @@ def set_loop_models(svc: Services, p: Principal, models: Any) -> dict[str, Any]:
     if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
         raise InvalidInput("loop_models must be a list of model names", field="loop_models")
     cleaned = list(dict.fromkeys(m.strip() for m in models if m.strip()))
-    providers = svc.control.list_providers(p.org_id)
-    unknown = [m for m in cleaned if pick_provider(providers, m) is None]
-    if unknown:
-        configured = ", ".join(f"{x.name} ({x.provider})" for x in providers) or "none"
-        raise InvalidInput(
-            f"no configured provider serves {', '.join(repr(m) for m in unknown)}. "
-            f"Providers: {configured}. Add a provider first or write '<provider>/<model>'.",
-            field="loop_models",
-            unknown=unknown,
-        )
+    _unserved(svc, p, cleaned, "loop_models")
     settings = svc.control.get_org_settings(p.org_id)
     settings["loop_models"] = cleaned
     svc.control.set_org_settings(p.org_id, settings)
     logger.info("providers.loop_models org=%s count=%d", p.org_id, len(cleaned))
     return get_loop_models(svc, p)
+
+
+def _unserved(svc: Services, p: Principal, models: list[str], field: str) -> None:
+    providers = svc.control.list_providers(p.org_id)
+    unknown = [m for m in models if pick_provider(providers, m) is None]
+    if unknown:
+        configured = ", ".join(f"{x.name} ({x.provider})" for x in providers) or "none"
+        raise InvalidInput(
+            f"no configured provider serves {', '.join(repr(m) for m in unknown)}. "
+            f"Providers: {configured}. Add a provider first or write '<provider>/<model>'.",
+            field=field,
+            unknown=unknown,
+        )
+
+
+def get_judge_model(svc: Services, p: Principal) -> dict[str, Any]:
+    """The default judge model: the one set (or None), the one judges will use (the set one,
+    else the first Loop model) and the models it could name."""
+    from openloop.evals._models import DEFAULT_JUDGE_SETTING, default_judge_model
+
+    chosen = svc.control.get_org_settings(p.org_id).get(DEFAULT_JUDGE_SETTING) or None
+    effective = default_judge_model(svc, p.org_id)
+    source = "setting" if chosen else ("loop_models" if effective else None)
+    return {
+        "default_judge_model": chosen,
+        "effective": effective,
+        "source": source,
+        "available": [m.id for m in list_available_models(svc, p)],
+    }
+
+
+def set_judge_model(svc: Services, p: Principal, model: Any) -> dict[str, Any]:
+    """Set the default judge model (admins); None or "" clears it (judges then fall back to the
+    first Loop model). The model must resolve to a configured provider."""
+    from openloop.evals._models import DEFAULT_JUDGE_SETTING
+
+    require_admin(p)
+    if model is not None and not isinstance(model, str):
+        raise InvalidInput("default_judge_model must be a model name", field="default_judge_model")
+    cleaned = (model or "").strip() or None
+    if cleaned is not None:
+        _unserved(svc, p, [cleaned], "default_judge_model")
+    settings = svc.control.get_org_settings(p.org_id)
+    if cleaned is None:
+        settings.pop(DEFAULT_JUDGE_SETTING, None)
+    else:
+        settings[DEFAULT_JUDGE_SETTING] = cleaned
+    svc.control.set_org_settings(p.org_id, settings)
+    logger.info("providers.judge_model org=%s set=%s", p.org_id, cleaned is not None)
+    return get_judge_model(svc, p)
 
 
 def resolve_loop_model(svc: Services, p: Principal, model: str | None = None) -> ResolvedModel:

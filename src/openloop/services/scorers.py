@@ -7,7 +7,7 @@ object type ``function`` under the project, row id = the scorer's id, with ``nam
 version is kept. ``function_data`` is one of::
 
     {"type": "llm_judge", "prompt": "...{{output}}...", "model": "gpt-4o-mini",
-     "choice_scores": {"Yes": 1, "No": 0}, "use_cot": true}
+     "choice_scores": {"Yes": 1, "No": 0}, "use_cot": true}   # no model: the org's default
     {"type": "code", "language": "python", "code": "def handler(output, expected): ...",
      "timeout_s": 2, "memory_mb": 256}
     {"type": "builtin", "name": "Levenshtein", "options": {}}
@@ -69,8 +69,12 @@ def check_function_data(data: Any) -> dict[str, Any]:
     if kind == "llm_judge":
         if not isinstance(data.get("prompt"), str) or not data["prompt"].strip():
             raise InvalidInput("an llm_judge scorer needs a non-empty 'prompt'")
-        if not isinstance(data.get("model"), str) or not data["model"].strip():
-            raise InvalidInput("an llm_judge scorer needs a 'model', e.g. 'gpt-4o-mini'")
+        model = data.get("model")
+        if model is not None and (not isinstance(model, str) or not model.strip()):
+            raise InvalidInput(
+                "an llm_judge scorer's 'model' must be a model name, e.g. 'gpt-4o-mini' "
+                "(leave it out to use the organization's default judge model)"
+            )
         choices = data.get("choice_scores")
         if not isinstance(choices, dict) or not choices:
             raise InvalidInput("an llm_judge scorer needs 'choice_scores' {choice: score}")
@@ -307,7 +311,7 @@ def build_scorer(
         if kind == "llm_judge":
             from openloop.evals.llm_judge import LLMJudge
 
-            model = _models.model_for(svc, org_id, function_data["model"])
+            model = _models.judge_model_for(svc, org_id, function_data.get("model"), name)
             scorer: Any = LLMJudge(
                 name,
                 function_data["prompt"],
@@ -339,13 +343,24 @@ def build_scorer(
 
 
 def builtin_scorer(svc: Services, org_id: str, name: str, options: Any = None) -> Any:
-    """A built-in scorer; a judge's ``model`` option (a name) is resolved for the org."""
+    """A built-in scorer for ``org_id``. A judge's ``model`` option (a name) is resolved for the
+    org; a judge without one uses the org's default judge model, and with no default at all
+    every row says how to set one. A spec's ``bind`` hook resolves its own options."""
     from openloop.evals.scorers.registry import get_scorer, get_scorer_spec
 
     opts = dict(options or {})
     spec = get_scorer_spec(name)
-    if spec.kind in ("llm", "rag") and isinstance(opts.get("model"), str):
-        opts["model"] = _models.model_for(svc, org_id, opts["model"])
+    if spec.kind in ("llm", "rag") and (
+        opts.get("model") is None or isinstance(opts["model"], str)
+    ):
+        try:
+            opts["model"] = _models.judge_model_for(svc, org_id, opts.get("model"), spec.name)
+        except NotFound as exc:
+            if opts.get("model") is not None:
+                raise
+            return _Failing(spec.name, exc.message)
+    if spec.bind is not None:
+        opts = spec.bind(svc, org_id, opts)
     return get_scorer(spec.name, **opts)
 
 

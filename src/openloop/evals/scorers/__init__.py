@@ -1,4 +1,5 @@
-"""Scorers: built-in heuristics, LLM judges, embedding scorers and sandboxed code scorers.
+"""Scorers: built-in heuristics, LLM judges, embedding and moderation scorers, and sandboxed code
+scorers.
 
 The contract and the registry live in :mod:`openloop.evals.scorers.registry`; every built-in
 registers there the way a plugin would.
@@ -17,6 +18,7 @@ from openloop.evals.scorers.heuristic import (
     ValidJSON,
 )
 from openloop.evals.scorers.judges import BUILTIN_JUDGES, JudgeSpec, judge_from_spec
+from openloop.evals.scorers.moderation import Moderation, moderation_target
 from openloop.evals.scorers.registry import (
     Scorer,
     ScorerInfo,
@@ -40,6 +42,7 @@ __all__ = [
     "JudgeSpec",
     "Levenshtein",
     "ListContains",
+    "Moderation",
     "NumericDiff",
     "Scorer",
     "ScorerInfo",
@@ -51,6 +54,7 @@ __all__ = [
     "judge_from_spec",
     "list_builtin_scorers",
     "list_scorers",
+    "moderation_target",
     "register_scorer",
     "run_code_scorer",
     "run_code_scorer_async",

@@ -15,7 +15,13 @@ party would::
     ))
 
 Kinds: ``heuristic`` (pure computation), ``llm`` (an LLM judge), ``rag`` (an LLM judge over
-retrieved ``context``), ``embedding`` (needs an embedding provider).
+retrieved ``context``), ``embedding`` (needs an embedding provider), ``moderation`` (calls a
+provider's moderation endpoint).
+
+A scorer that needs something of the organization it runs for (a provider, a key) gives its
+spec a ``bind(services, org_id, options) -> options`` hook; the platform calls it before the
+factory, so ``{"provider": "oa"}`` can become a resolved provider. Outside the platform the
+factory is called with the options as given.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ __all__ = [
     "unregister_scorer",
 ]
 
-ScorerKind = Literal["heuristic", "llm", "embedding", "rag"]
+ScorerKind = Literal["heuristic", "llm", "embedding", "rag", "moderation"]
 
 # Modules whose import registers the built-in scorers. Loaded lazily so that importing the
 # registry stays cheap and free of cycles.
@@ -54,6 +60,7 @@ _BUILTIN_MODULES = (
     "openloop.evals.scorers.heuristic",
     "openloop.evals.scorers.embedding",
     "openloop.evals.scorers.judges",
+    "openloop.evals.scorers.moderation",
 )
 
 
@@ -79,7 +86,9 @@ class Scorer(Protocol):
 @dataclass(frozen=True)
 class ScorerSpec:
     """How to build a scorer by name. ``args`` are the row fields it reads (``input``,
-    ``output``, ``expected``, ``context``, ...); ``factory(**options)`` returns a Scorer."""
+    ``output``, ``expected``, ``context``, ...); ``factory(**options)`` returns a Scorer.
+    ``bind(services, org_id, options)``, when set, turns organization-level options into
+    factory options before the platform builds the scorer."""
 
     name: str
     kind: ScorerKind
@@ -87,6 +96,7 @@ class ScorerSpec:
     args: tuple[str, ...]
     factory: Callable[..., Scorer]
     builtin: bool = False
+    bind: Callable[[Any, str, dict[str, Any]], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""AI providers (``/v1/ai_provider``) and the Loop model allowlist (``/v1/org/loop_models``).
+"""AI providers (``/v1/ai_provider``), the Loop model allowlist (``/v1/org/loop_models``) and
+the default judge model (``/v1/org/judge_model``).
 
 Provider keys go in and never come out: responses carry ``has_key`` and a masked ``key_hint``.
 """
@@ -35,6 +36,15 @@ class ProviderBody(BaseModel):
 class LoopModelsBody(BaseModel):
     loop_models: list[str] = Field(
         description="Models Loop may use ('gpt-4o', '<provider>/<model>'); empty allows all."
+    )
+
+
+class JudgeModelBody(BaseModel):
+    default_judge_model: str | None = Field(
+        default=None,
+        max_length=256,
+        description="Model LLM judges use when they name none ('gpt-4o-mini', "
+        "'<provider>/<model>'); null or '' clears it (then the first Loop model is used).",
     )
 
 
@@ -80,3 +90,17 @@ def set_loop_models(
     body: LoopModelsBody, svc: Any = Depends(get_services), p: Any = Depends(get_principal)
 ) -> dict[str, Any]:
     return svc_providers.set_loop_models(svc, p, body.loop_models)
+
+
+@router.get("/v1/org/judge_model", summary="The model LLM judges use when they name none")
+def get_judge_model(
+    svc: Any = Depends(get_services), p: Any = Depends(get_principal)
+) -> dict[str, Any]:
+    return svc_providers.get_judge_model(svc, p)
+
+
+@router.put("/v1/org/judge_model", summary="Set the default judge model (admins)")
+def set_judge_model(
+    body: JudgeModelBody, svc: Any = Depends(get_services), p: Any = Depends(get_principal)
+) -> dict[str, Any]:
+    return svc_providers.set_judge_model(svc, p, body.default_judge_model)

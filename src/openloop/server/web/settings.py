@@ -1,5 +1,5 @@
-"""The Settings page: API keys (the new key is shown once), members and roles, AI providers and
-the models Loop may use. Each section is a server-rendered fragment that htmx swaps after a
+"""The Settings page: API keys (the new key is shown once), members and roles, AI providers,
+the models Loop may use and the default judge model. Each section is a server-rendered fragment that htmx swaps after a
 change; the forms post to the small routes below, which call the service layer."""
 
 from __future__ import annotations
@@ -13,13 +13,20 @@ from fastapi.responses import HTMLResponse
 
 from openloop.errors import OpenLoopError
 from openloop.server.security import get_principal, get_services
-from openloop.server.web.common import PageAuth, features, page_context, require_page, templates
+from openloop.server.web.common import (
+    PageAuth,
+    features,
+    has_route,
+    page_context,
+    require_page,
+    templates,
+)
 from openloop.services import keys as svc_keys
 
 router = APIRouter(include_in_schema=False)
 logger = logging.getLogger(__name__)
 
-_SECTIONS = ("keys", "members", "providers", "loop_models")
+_SECTIONS = ("keys", "members", "providers", "loop_models", "judge_model")
 
 
 def _section_data(name: str, svc: Any, p: Any, request: Request) -> dict[str, Any]:
@@ -37,6 +44,12 @@ def _section_data(name: str, svc: Any, p: Any, request: Request) -> dict[str, An
         from openloop.services import providers as svc_providers
 
         return {"providers": svc_providers.list_providers(svc, p)}
+    if name == "judge_model":
+        if not has_route(request, "/v1/org/judge_model", "GET"):
+            return {"judge": None}
+        from openloop.services import providers as svc_providers
+
+        return {"judge": svc_providers.get_judge_model(svc, p)}
     if feats["loop_models"]:
         from openloop.services import providers as svc_providers
 
@@ -84,6 +97,7 @@ def settings_page(request: Request) -> Any:
     )
     ctx.setdefault("providers", None)
     ctx.setdefault("loop", None)
+    ctx.setdefault("judge", None)
     return templates.TemplateResponse(request, "settings/page.html", ctx)
 
 
@@ -178,4 +192,16 @@ def set_loop_models(
     chosen = [m.strip() for m in models.replace("\n", ",").split(",") if m.strip()]
     return _act(
         request, "loop_models", svc, p, lambda: svc_providers.set_loop_models(svc, p, chosen)
+    )
+
+
+@router.post("/settings/judge_model", response_class=HTMLResponse)
+def set_judge_model(
+    request: Request, model: str = Form(""), svc: Any = Depends(get_services),
+    p: Any = Depends(get_principal),
+) -> Any:  # fmt: skip
+    from openloop.services import providers as svc_providers
+
+    return _act(
+        request, "judge_model", svc, p, lambda: svc_providers.set_judge_model(svc, p, model)
     )

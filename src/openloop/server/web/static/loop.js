@@ -1,7 +1,8 @@
 // The Loop panel on every page: threads and history, streamed answers (safe Markdown), tool
 // calls as collapsible cards (result table + Chart tab), approval cards, the message queue
 // (send while running; Enter on an empty box interrupts), edit and re-run, the model
-// allowlist, auto-accept, "+ Context" and the page's own object attached automatically.
+// allowlist, auto-accept, per-thread tool switches, "+ Context" and the page's own object
+// attached automatically.
 import { api, el, preview, project, store, toast } from "./app.js";
 import { lineChart, topList } from "./chart.js";
 import { renderMarkdown } from "./markdown.js";
@@ -22,7 +23,10 @@ function shell() {
   ui.threads = el("select", { id: "loop-threads", "aria-label": "Loop threads" });
   ui.settings = el("div", { class: "pop-body right", id: "loop-settings", hidden: true },
     el("label", { class: "row small" }, ui.auto = el("input", { type: "checkbox", id: "loop-auto-accept" }), "Auto-accept edits"),
-    el("p", { class: "muted small", text: "Changes (saving charts, datasets, scorers…) run without asking." }));
+    el("p", { class: "muted small", text: "Changes (saving charts, datasets, scorers…) run without asking." }),
+    el("div", { class: "loop-tools-head" }, el("strong", { class: "small", text: "Tools" })),
+    el("p", { class: "muted small", text: "Switched-off tools are not offered to the model and their slash commands do not run." }),
+    ui.tools = el("div", { id: "loop-tools", class: "loop-tools" }));
   ui.messages = el("div", { id: "loop-messages", class: "loop-messages", "aria-live": "polite" });
   ui.notice = el("div", { id: "loop-notice", class: "loop-notice", hidden: true });
   ui.context = el("div", { id: "loop-context", class: "loop-context" });
@@ -64,6 +68,29 @@ function shell() {
     send();
   });
   ui.pickerFilter.addEventListener("input", renderPicker);
+}
+
+// ---- tool switches (per thread) --------------------------------------------------------------
+const TOOL_GROUPS = [["read", "Read"], ["write", "Change (asks for approval)"]];
+function renderTools() {
+  const off = new Set(S.thread?.disabled_tools || []);
+  ui.tools.replaceChildren(...TOOL_GROUPS.map(([kind, label]) => {
+    const items = S.tools.filter((t) => t.kind === kind);
+    if (!items.length) return null;
+    return el("fieldset", { class: "loop-tool-group", "data-kind": kind }, el("legend", { class: "muted small", text: label }),
+      items.map((t) => el("label", { class: "loop-tool small", title: t.description },
+        el("input", { type: "checkbox", "data-tool": t.name, checked: !off.has(t.name), onchange: toggleTool }),
+        el("span", { text: t.name.replace(/_/g, " ") }), t.command ? el("code", { class: "muted", text: t.command }) : null)));
+  }).filter(Boolean));
+}
+async function toggleTool() {
+  const boxes = [...ui.tools.querySelectorAll("input[data-tool]")];
+  const disabled = boxes.filter((b) => !b.checked).map((b) => b.dataset.tool);
+  try {
+    const t = await ensureThread();
+    S.thread = await api(`/v1/loop/threads/${t.id}`, { method: "PATCH", body: { disabled_tools: disabled } });
+  } catch (err) { toast(err.message); }
+  renderTools();
 }
 
 // ---- page context and data sources -----------------------------------------------------------
@@ -126,6 +153,7 @@ function newThread() {
   ui.queue.hidden = true;
   S.pending.clear();
   setRunning(false);
+  renderTools();
   store.set(threadKey(), null);
   ui.input.focus();
 }
@@ -138,6 +166,7 @@ async function selectThread(id) {
   store.set(threadKey(), id);
   ui.threads.value = id;
   ui.auto.checked = S.thread.auto_accept === true;
+  renderTools();
   if (S.thread.model) ui.model.value = S.thread.model;
   const msgs = (await api(`/v1/loop/threads/${id}/messages`)).objects || [];
   ui.messages.replaceChildren();
@@ -404,6 +433,7 @@ async function init() {
     ui.notice.replaceChildren(el("details", { open: true }, el("summary", { text: "No AI model is configured for Loop yet" }), list));
   }
   renderContext();
+  renderTools();
   await loadThreads();
   const saved = store.get(threadKey());
   if (saved && S.threads.some((t) => t.id === saved)) await selectThread(saved);
