@@ -125,6 +125,27 @@ def test_query_sandbox_runs_and_shows_caret_error(signed_in, live):
     p.assert_clean(allow=("status of 400",))
 
 
+def test_fix_with_loop_repairs_a_bad_query(signed_in, live):
+    p = signed_in
+    p.goto(f"{live.url}/p/{live.project}/query")
+    p.page.wait_for_selector("#results tbody tr")
+    p.page.fill(
+        "#query-text",
+        f"select: id, span_attributes.name\nfrom: project_logs('{live.project}')\n"
+        "filter: span_atributes.type = 'llm' and created > now() - interval 30 day\nlimit: 5",
+    )
+    p.page.keyboard.press("Control+Enter")
+    p.page.wait_for_selector("#query-error:not([hidden])")
+    p.page.click("#fix")
+    p.page.wait_for_selector("#fix-result:not([hidden])")
+    assert "span_attributes.type" in p.page.inner_text("#fix-query")
+    p.page.click("#fix-apply")
+    p.page.wait_for_selector("#query-error", state="hidden")
+    p.page.wait_for_selector("#results tbody tr")
+    assert "Chat Completion" in p.page.inner_text("#results")
+    p.assert_clean(allow=("status of 400",))
+
+
 def test_monitor_charts_and_click_opens_filtered_logs(signed_in, live):
     p = signed_in
     p.goto(f"{live.url}/p/{live.project}/monitor")
