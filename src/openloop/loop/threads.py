@@ -54,7 +54,8 @@ def jsonable(value: Any) -> Any:
         return None
     if isinstance(value, list) and len(value) > MAX_STORED_ROWS:
         value = value[:MAX_STORED_ROWS]
-    return orjson.loads(orjson.dumps(value, default=str))
+    # Non-string keys (e.g. counts by int) become strings rather than failing the turn.
+    return orjson.loads(orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS))
 
 
 def approval_id(thread_id: str, seq: int) -> str:

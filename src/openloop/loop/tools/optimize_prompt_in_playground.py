@@ -141,7 +141,9 @@ def optimize_prompt_in_playground(ctx: LoopContext, args: OptimizeArgs) -> ToolR
         lines.append(f"- `{c['row']}` ({moves}) {c['input']!r}: A {c['output_a']!r} → "
                      f"B {c['output_b']!r}")  # fmt: skip
     lines.append("\nNothing was saved; use save_prompt to keep B.")
-    data = {"means": means, "changed": changed, "rows": len(by_row), "errors": errors,
+    # String keys: the result data is stored and streamed as JSON.
+    data = {"means": means, "changed": changed, "rows": len(by_row),
+            "errors": {"A": errors[0], "B": errors[1]},
             "proposed": plan["candidate"]["prompt_data"]}  # fmt: skip
     return ToolResult(text="\n".join(lines), data=data, display="markdown")
 
