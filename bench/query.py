@@ -76,8 +76,8 @@ class _Runner:
                         max_limit=10_000)  # fmt: skip
         return res["data"]
 
-    def sql(self, con: duckdb.DuckDBPyConnection, sql: str) -> Any:
-        return con.sql(sql).to_arrow_table()
+    def sql(self, con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+        return con.sql(sql, params=params or None).to_arrow_table()
 
     def close(self) -> None:
         self.raw.close()
@@ -100,8 +100,8 @@ def run_op(r: _Runner, op: Op, warm: int) -> dict[str, Any]:
                              max_limit=10_000)  # fmt: skip
     variants: dict[str, Callable[[], Any]] = {
         "ours": lambda: r.ours(op.ours),
-        "ours_engine": lambda: r.store.execute(compiled.sql),
-        "ours_sql_raw": lambda: r.sql(r.raw, compiled.sql),
+        "ours_engine": lambda: r.store.execute(compiled.sql, compiled.params or None),
+        "ours_sql_raw": lambda: r.sql(r.raw, compiled.sql, compiled.params),
         "l0_sql": lambda: r.sql(r.l0, op.l0_sql),
     }
     if op.store_sql:

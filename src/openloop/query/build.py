@@ -97,6 +97,7 @@ def compile_query(query: ast.Query | str, *, dialect: str, resolver: Resolver,
         xc = ExprCompiler(d, text=q.text, base=base, refs=refs, search=search,
                           tz_offset=int(tz_offset), warnings=warnings)  # fmt: skip
         asm = Assembler(plan, xc, cursor or q.cursor)
+        xc.search_limit = asm.newest_page_limit(versioned=version is not None)
         if plan.shape == "traces":
             sel = asm.traces()
         elif plan.shape == "summary":
@@ -106,7 +107,7 @@ def compile_query(query: ast.Query | str, *, dialect: str, resolver: Resolver,
         if d.query_settings:
             sel.set("settings", [exp.EQ(this=exp.var(k), expression=exp.Literal.number(v))
                                  for k, v in d.query_settings.items()])  # fmt: skip
-        sql = sel.sql(dialect=d.name, copy=False)
+        sql = asm.finish(sel).sql(dialect=d.name, copy=False)  # the only rendering
     except RecursionError:
         raise QueryError("query is nested too deeply") from None
     preview = (
@@ -114,7 +115,7 @@ def compile_query(query: ast.Query | str, *, dialect: str, resolver: Resolver,
         if q.preview_length is not None
         else (124 if plan.shape == "summary" else None)
     )
-    compiled = Compiled(sql=sql, params=[], warnings=warnings, columns=asm.columns, dialect=d.name,
+    compiled = Compiled(sql=sql, params=xc.params, warnings=warnings, columns=asm.columns, dialect=d.name,
                     shape=plan.shape, star=plan.star, limit=plan.limit, pivot=plan.pivot,
                     preview_length=preview, cursor_keys=asm.cursor_keys, refs=refs)  # fmt: skip
     # Search results change with the data, so only search-free compilations are reused.

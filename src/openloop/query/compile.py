@@ -12,6 +12,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import sqlglot
 from sqlglot import exp
 
@@ -68,6 +69,10 @@ class ExprCompiler:
         self.tz_offset = tz_offset
         self.warnings = warnings
         self.searched = False  # a MATCH/search() was compiled: the SQL embeds current results
+        self.params: list[Any] = []  # bound parameters of the SQL, in $n order
+        #: Set when the page is the newest N rows by ``_pagination_key`` and the search is the
+        #: whole filter: then only the N newest matching keys can appear (exact, not a guess).
+        self.search_limit: int | None = None
 
     def err(self, message: str) -> QueryError:
         return QueryError(message)
@@ -249,12 +254,12 @@ class ExprCompiler:
                 )
             return any_of(*terms)
         found = self.search(self.refs, e.text, fields)
-        # accept a list of ints or a pyarrow array (what DataStore.search_ids returns)
-        values = found.to_pylist() if hasattr(found, "to_pylist") else found
-        ids = sorted({int(i) for i in values})
+        ids = _sorted_keys(found)
+        if self.search_limit is not None:
+            ids = ids[-self.search_limit :] if self.search_limit > 0 else []
         if not ids:
             return exp.false()
-        return exp.In(this=col("_pagination_key"), expressions=[exp.Literal.number(i) for i in ids])
+        return self.d.key_set(col("_pagination_key"), ids, self.params)
 
     def bucket(self, amount: int, unit: str, ts: exp.Expr) -> exp.Expr:
         if not self.tz_offset:
@@ -349,6 +354,14 @@ class ExprCompiler:
         if name == "any_value":
             return d.any_value(value)
         return (exp.Min if name == "min" else exp.Max)(this=value)
+
+
+def _sorted_keys(found: Any) -> list[int]:
+    """Distinct keys, ascending, from a list of ints or a pyarrow array (what
+    ``DataStore.search_ids`` returns)."""
+    if hasattr(found, "to_numpy"):
+        return np.unique(np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)).tolist()
+    return sorted({int(i) for i in found})
 
 
 def _like_escape(text: str) -> str:

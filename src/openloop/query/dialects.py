@@ -60,6 +60,11 @@ def lit(value: object) -> exp.Expr:
     return exp.Literal.string(str(value))
 
 
+def _dtype(name: str) -> exp.DataType:
+    """A plain SQL type built directly (``DataType.build`` parses its argument each time)."""
+    return exp.DataType(this=exp.DataType.Type[name], nested=False)
+
+
 def _interval(amount: int, unit: str) -> exp.Expr:
     return exp.Interval(this=exp.Literal.number(amount), unit=exp.Var(this=unit.upper()))
 
@@ -73,6 +78,15 @@ class Dialect(ABC):
     like_needs_escape_clause: bool = False
     #: Per-query engine settings appended to every statement (``SETTINGS k = v``).
     query_settings: dict[str, int] = {}
+    #: Whether a scan pinned to one trace or row (``root_span_id = 'x'`` / ``id = 'x'``) first
+    #: selects it alone in a materialized CTE: DuckDB answers a lone equality from the column's
+    #: ART index, but scans the whole table when other predicates sit next to it.
+    pinned_lookup: bool = False
+
+    def key_set(self, column: exp.Expr, keys: Sequence[int], params: list[object]) -> exp.Expr:
+        """``column IN keys`` for a sorted list of integer keys (full-text hits). Default: the
+        keys written as numbers; ``params`` receives any bound parameter instead."""
+        return exp.In(this=column, expressions=[exp.Literal.number(k) for k in keys])
 
     @abstractmethod
     def json_raw(self, column: exp.Expr, path: Sequence[PathPart]) -> exp.Expr:
@@ -99,16 +113,16 @@ class Dialect(ABC):
         return text
 
     def to_double(self, e: exp.Expr) -> exp.Expr:
-        return exp.TryCast(this=e, to=exp.DataType.build("DOUBLE"))
+        return exp.TryCast(this=e, to=_dtype("DOUBLE"))
 
     def to_bigint(self, e: exp.Expr) -> exp.Expr:
-        return exp.TryCast(this=e, to=exp.DataType.build("BIGINT"))
+        return exp.TryCast(this=e, to=_dtype("BIGINT"))
 
     def to_bool(self, e: exp.Expr) -> exp.Expr:
-        return exp.TryCast(this=e, to=exp.DataType.build("BOOLEAN"))
+        return exp.TryCast(this=e, to=_dtype("BOOLEAN"))
 
     def to_string(self, e: exp.Expr) -> exp.Expr:
-        return exp.Cast(this=e, to=exp.DataType.build("VARCHAR"))
+        return exp.Cast(this=e, to=_dtype("VARCHAR"))
 
     @abstractmethod
     def to_datetime(self, e: exp.Expr) -> exp.Expr: ...
@@ -198,6 +212,17 @@ class Dialect(ABC):
 class DuckDBDialect(Dialect):
     name = "duckdb"
     like_needs_escape_clause = True
+    pinned_lookup = True
+
+    def key_set(self, column, keys, params):
+        # One BIGINT[] parameter ($n): no literals to render, parse and fold; DuckDB plans it as a
+        # semi-join and pushes the keys' min/max into the scan, pruning row groups.
+        params.append(list(keys))
+        array = exp.DataType(this=exp.DataType.Type.ARRAY, nested=True,
+                             expressions=[exp.DataType(this=exp.DataType.Type.BIGINT)])  # fmt: skip
+        bound = exp.Cast(this=exp.Placeholder(this=str(len(params))), to=array)
+        unnest = exp.Select(expressions=[exp.Unnest(expressions=[bound])])
+        return exp.In(this=column, query=exp.Subquery(this=unnest))
 
     @staticmethod
     def _path(path: Sequence[PathPart]) -> exp.Expr:
@@ -225,24 +250,24 @@ class DuckDBDialect(Dialect):
                         to=exp.DataType.build("JSON[]", dialect="duckdb"))  # fmt: skip
 
     def json_text(self, column):
-        return exp.Cast(this=column, to=exp.DataType.build("VARCHAR"))
+        return exp.Cast(this=column, to=_dtype("VARCHAR"))
 
     def json_or_null(self, text):
         return exp.Case(ifs=[exp.If(this=fn("json_valid", text), true=text.copy())])
 
     def to_datetime(self, e):
-        return exp.TryCast(this=e, to=exp.DataType.build("TIMESTAMPTZ"))
+        return exp.TryCast(this=e, to=_dtype("TIMESTAMPTZ"))
 
     def ts_literal(self, iso_utc):
         return exp.Cast(this=exp.Literal.string(iso_utc + "+00"),
-                        to=exp.DataType.build("TIMESTAMPTZ"))  # fmt: skip
+                        to=_dtype("TIMESTAMPTZ"))  # fmt: skip
 
     def trunc(self, unit, ts, amount=1):
         naive = fn("timezone", exp.Literal.string("UTC"), ts)
         if amount == 1:
             return fn("date_trunc", exp.Literal.string(unit), naive)
         return fn("time_bucket", _interval(amount, unit), naive,
-                  exp.Cast(this=exp.Literal.string("1970-01-01"), to=exp.DataType.build("TIMESTAMP")))  # fmt: skip
+                  exp.Cast(this=exp.Literal.string("1970-01-01"), to=_dtype("TIMESTAMP")))  # fmt: skip
 
     def any_value(self, e):
         return exp.AnyValue(this=e)

@@ -85,7 +85,10 @@ class ExprParser:
 
     # -- cursor ------------------------------------------------------------------------------
     def peek(self, k: int = 0) -> Token:
-        return self.tokens[min(self.i + k, len(self.tokens) - 1)]
+        try:
+            return self.tokens[self.i + k]
+        except IndexError:  # past the end: the eof token
+            return self.tokens[-1]
 
     def advance(self) -> Token:
         tok = self.tokens[self.i]
@@ -284,7 +287,7 @@ class ExprParser:
 
     def _number(self, tok: Token) -> int | float:
         text = tok.value
-        if any(c in text for c in ".eE"):
+        if "." in text or "e" in text or "E" in text:
             value = float(text)
             if value in (float("inf"), float("-inf")):
                 raise self.error("number is too large", tok)

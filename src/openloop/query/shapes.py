@@ -25,6 +25,8 @@ __all__ = ["Assembler", "OutputColumn", "decode_cursor", "encode_cursor"]
 logger = logging.getLogger(__name__)
 
 _TABLE = "rows"
+_PINNED = "_pinned"
+_PIN_COLUMNS = ("root_span_id", "id")  # the columns with an ART index in the DuckDB store
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,26 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
+def _pinned(filt: ast.Expr | None) -> tuple[str, str] | None:
+    """``(column, value)`` of a top-level ``root_span_id = 'x'`` or ``id = 'x'`` conjunct
+    (``root_span_id`` first: it also covers the spans of traces shapes)."""
+    found: dict[str, str] = {}
+    stack = [filt] if filt is not None else []
+    while stack:
+        t = stack.pop()
+        if isinstance(t, ast.Binary) and t.op == "and":
+            stack += [t.left, t.right]
+        elif isinstance(t, ast.Binary) and t.op == "eq":
+            for c, v in ((t.left, t.right), (t.right, t.left)):
+                if isinstance(c, ast.Column) and c.name in _PIN_COLUMNS and \
+                        isinstance(v, ast.Literal) and isinstance(v.value, str):  # fmt: skip
+                    found.setdefault(c.name, v.value)
+    for name in _PIN_COLUMNS:
+        if name in found:
+            return name, found[name]
+    return None
+
+
 class Assembler:
     """Builds the statement for one plan; collects the output columns and cursor keys that
     ``run`` needs to shape rows and produce the next cursor."""
@@ -110,6 +132,40 @@ class Assembler:
         self.cursor = cursor
         self.columns: list[OutputColumn] = []
         self.cursor_keys: list[tuple[str, bool, str]] = []
+        self.pinned = _pinned(plan.filter) if xc.d.pinned_lookup else None
+
+    # -- pinned lookups --------------------------------------------------------------------------
+    def source(self, outer: bool = False) -> exp.Table:
+        """The table spans are read from: ``rows``, or the pinned CTE when the filter fixes one
+        trace or row. ``outer``: the spans joined to the selected traces (traces/summary
+        shapes), which only a ``root_span_id`` pin covers."""
+        if self.pinned is None or (outer and self.pinned[0] != "root_span_id"):
+            return _table()
+        return _table(_PINNED)
+
+    def finish(self, sel: exp.Select) -> exp.Select:
+        """Prepend the pinned CTE (a lone equality, answered from the index) when there is one."""
+        if self.pinned is None:
+            return sel
+        column, value = self.pinned
+        lookup = _select([exp.Star()], _table(), where=exp.EQ(this=col(column),
+                                                               expression=exp.Literal.string(value)))  # fmt: skip
+        cte = exp.CTE(this=lookup, alias=exp.TableAlias(this=exp.to_identifier(_PINNED)),
+                      materialized=True)  # fmt: skip
+        existing = sel.args.get("with_")
+        ctes = [cte, *(existing.expressions if existing is not None else [])]
+        sel.set("with_", exp.With(expressions=ctes))
+        return sel
+
+    def newest_page_limit(self, versioned: bool) -> int | None:
+        """N when the query is a plain newest-N page (default order, no cursor, no as-of
+        version) filtered by nothing but one full-text search: only the N newest matching keys
+        can be on it."""
+        p = self.p
+        if versioned or self.cursor or p.shape != "spans" or p.aggregate or p.sort or \
+                p.unpivots or p.query.sample is not None or not isinstance(p.filter, ast.Search):  # fmt: skip
+            return None
+        return p.limit
 
     def items(self) -> list[exp.Expr]:
         out = []
@@ -132,7 +188,7 @@ class Assembler:
         if p.unpivots:
             frm, where = self._unpivot(), _and(filt, sampled)
         else:
-            frm, where = _table(), _and(xc.base(), filt, sampled)
+            frm, where = self.source(), _and(xc.base(), filt, sampled)
         if sample is not None and sample.count is not None:
             inner = _select([exp.Star()], frm, where=where, order=[_ordered(self.d.random(), False)],
                             limit=sample.count)  # fmt: skip
@@ -143,7 +199,7 @@ class Assembler:
 
     def _unpivot(self) -> exp.Expr:
         p, xc, d = self.p, self.xc, self.d
-        frm: exp.Expr = _table()
+        frm: exp.Expr = self.source()
         for n, (value, bound, key, kind) in enumerate(p.unpivots):
             if kind == "map":
                 assert key is not None
@@ -196,9 +252,10 @@ class Assembler:
                 keys.append((self.xc.expr(e, "str"), desc, "str"))
             else:
                 keys.append((self.xc.expr(e), desc, kind))
-        names = {k.sql() for k, _, _ in keys}
+        # the defaults are plain columns: skip one the user already sorts by
+        names = {k.name for k, _, _ in keys if isinstance(k, exp.Column)}
         for k, desc, kind in default:
-            if k.sql() not in names:
+            if k.name not in names:
                 keys.append((k, desc, kind))
         return keys
 
@@ -267,7 +324,7 @@ class Assembler:
             order = [_ordered(xc.expr(e), desc) for e, desc in p.sort] + [
                 _ordered(xc.expr(g), False) for g in p.group_by
             ]
-            sel = _select(items, _table(), joins=[self._join_traces()], where=where,
+            sel = _select(items, self.source(outer=True), joins=[self._join_traces()], where=where,
                           group=group or None, having=having, order=order, limit=p.limit)  # fmt: skip
         else:
             items.append(_alias(col("_trace_key"), "_cursor_0"))
@@ -275,7 +332,8 @@ class Assembler:
             self.cursor_keys.append(("_cursor_0", True, "trace"))
             order = [_ordered(xc.expr(e), desc) for e, desc in p.sort]
             order += [_ordered(col("_trace_key"), True), _ordered(col("_pagination_key"), False)]
-            sel = _select(items, _table(), joins=[self._join_traces()], where=where, order=order)
+            sel = _select(items, self.source(outer=True), joins=[self._join_traces()], where=where,
+                          order=order)  # fmt: skip
         return _with(sel, ("_traces", cte))
 
     def summary(self) -> exp.Select:
@@ -286,7 +344,7 @@ class Assembler:
         cte = self._traces_cte(p.limit if early_limit else None)
         spans_filter = xc.expr(p.filter_spans, "bool") if p.filter_spans is not None else None
         having = xc.expr(p.having, "bool") if p.having_per_trace and p.having is not None else None
-        agg = _select(self._summary_columns(), _table(), joins=[self._join_traces()],
+        agg = _select(self._summary_columns(), self.source(outer=True), joins=[self._join_traces()],
                       where=_and(xc.base(), spans_filter), group=[col("root_span_id")],
                       having=having)  # fmt: skip
         items = self.items()

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from typing import NamedTuple
 
 from openloop.errors import QueryError
 
@@ -19,10 +20,11 @@ for _op in _OPERATORS:
     _OPS_BY_CHAR.setdefault(_op[0], ())
     _OPS_BY_CHAR[_op[0]] += (_op,)
 _MAX_QUERY_CHARS = 100_000
+_IDENT_REST = re.compile(r"[\w$]*")  # \w is exactly str.isalnum() plus "_"
+_STRING_RUN = re.compile(r"[^'\\]+")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):  # a tuple: ~3x cheaper to create than a frozen dataclass
     """``kind`` is ident, qident (double-quoted or backtick name), string, number, op or eof.
     ``value`` is the decoded text (the number's text for numbers). ``line_start`` is true when
     only whitespace/comments precede it on its line."""
@@ -56,10 +58,6 @@ def error_at(text: str, pos: int, message: str, **details: object) -> QueryError
 
 def _is_ident_start(ch: str) -> bool:
     return ch == "_" or ch.isalpha()
-
-
-def _is_ident_char(ch: str) -> bool:
-    return ch == "_" or ch == "$" or ch.isalnum()
 
 
 def tokenize(text: str) -> list[Token]:
@@ -102,8 +100,7 @@ def tokenize(text: str) -> list[Token]:
             i = _scan_number(text, i)
             tokens.append(Token("number", text[start:i], start, i, line_start))
         elif _is_ident_start(ch):
-            while i < n and _is_ident_char(text[i]):
-                i += 1
+            i = _IDENT_REST.match(text, i + 1).end()  # type: ignore[union-attr]
             tokens.append(Token("ident", text[start:i], start, i, line_start))
         else:
             for op in _OPS_BY_CHAR.get(ch, ()):
@@ -124,6 +121,11 @@ def _scan_string(text: str, i: int) -> tuple[str, int]:
     start, i, n = i, i + 1, len(text)
     out: list[str] = []
     while i < n:
+        run = _STRING_RUN.match(text, i)
+        if run is not None:  # plain characters up to the next quote or backslash
+            out.append(run.group())
+            i = run.end()
+            continue
         ch = text[i]
         if ch == "\\" and i + 1 < n and text[i + 1] in "'\\":
             out.append(text[i + 1])

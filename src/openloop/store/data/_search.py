@@ -62,15 +62,15 @@ def search_ids(
     found: set[int] = set()
     with con.cursor() as cur:
         if hits:
+            # the hits travel as one BIGINT[] parameter: a semi-join whose key range DuckDB
+            # pushes into the scan, so a few hits read a few row groups
             scope, args = _scope(refs)
-            cur.register("_hits", pa.table({"k": pa.array(hits, pa.int64())}))
             rows = cur.execute(
                 f"SELECT _pagination_key FROM rows WHERE {scope} AND {visible_predicate()} "
-                "AND _pagination_key IN (SELECT k FROM _hits)",
-                args,
+                "AND _pagination_key IN (SELECT UNNEST(?::BIGINT[]))",
+                [*args, list(hits)],
             ).fetchall()
             found.update(r[0] for r in rows)
-            cur.unregister("_hits")
         found.update(_scan(cur, refs, terms, names, watermark))
     return pa.array(sorted(found, reverse=True), pa.int64())
 

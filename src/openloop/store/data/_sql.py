@@ -1,42 +1,30 @@
-"""Guard for :meth:`DataStore.execute`: exactly one read-only statement."""
+"""Guard for :meth:`DataStore.execute`: exactly one read-only statement.
+
+DuckDB's own parser splits the text and classifies each statement, so the check costs one C++
+parse (~0.2 ms for a typical compiled query) instead of a second parse in Python. The statement
+it returns is executed as is, so the text is parsed once. What a SELECT can still reach is
+limited at open: external access is disabled and the configuration locked, and DuckDB's grammar
+has no data-modifying statements inside a SELECT (``query()`` accepts only SELECT text)."""
 
 from __future__ import annotations
 
-import sqlglot
-from sqlglot import exp
+import duckdb
 
 from openloop.errors import InvalidInput
 
-__all__ = ["check_read_only"]
-
-_WRITES = (
-    exp.Insert,
-    exp.Update,
-    exp.Delete,
-    exp.Merge,
-    exp.Create,
-    exp.Drop,
-    exp.Alter,
-    exp.Command,
-    exp.Copy,
-    exp.Set,
-    exp.Pragma,
-    exp.Use,
-    exp.TruncateTable,
-    exp.Transaction,
-    exp.Commit,
-    exp.Rollback,
-)
+__all__ = ["read_only_statement"]
 
 
-def check_read_only(sql: str) -> None:
-    """Raise :class:`InvalidInput` unless ``sql`` is a single SELECT-like query."""
+def read_only_statement(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.Statement:
+    """The one SELECT statement in ``sql``, parsed by ``con``; :class:`InvalidInput` otherwise
+    (several statements, a write, DDL, COPY, PRAGMA, SET, ATTACH, CALL, EXPLAIN, …)."""
     try:
-        statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
-    except sqlglot.errors.ParseError as exc:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
         raise InvalidInput(f"cannot parse SQL: {exc}") from None
     if len(statements) != 1:
         raise InvalidInput("exactly one SQL statement is allowed")
     (stmt,) = statements
-    if not isinstance(stmt, exp.Query) or any(isinstance(n, _WRITES) for n in stmt.walk()):
+    if stmt.type != duckdb.StatementType.SELECT:
         raise InvalidInput("only read-only queries (SELECT) can be run")
+    return stmt

@@ -42,7 +42,7 @@ from openloop.store.data._rows import (
     row_from_record,
 )
 from openloop.store.data._schema import ARROW_SCHEMA, REF_WHERE, ref_params, visible_predicate
-from openloop.store.data._sql import check_read_only
+from openloop.store.data._sql import read_only_statement
 from openloop.store.data.base import ObjectRef, RowError, WriteRequest, WriteResult
 
 __all__ = ["DuckDBStore", "visible_predicate"]
@@ -350,17 +350,25 @@ class DuckDBStore:
         if ids is not None:
             if not ids:
                 return []
-            sql += f" AND id IN ({', '.join('?' * len(ids))})"
-            params += list(ids)
+            # the ids alone first: DuckDB answers a lone IN list from the ART index on id
+            sql = (
+                f"WITH _ids AS MATERIALIZED (SELECT * FROM rows WHERE id IN "
+                f"({', '.join('?' * len(ids))})) SELECT {_READ} FROM _ids "
+                f"WHERE {_REF} AND {visible_predicate(version)}"
+            )
+            params = [*ids, *params]
         sql += " ORDER BY _pagination_key DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [row_from_record(r) for r in self._query(sql, params)]
 
     def trace_sql(self) -> str:
+        # DuckDB answers a lone equality from the ART index but scans the whole table when other
+        # predicates sit next to it: select the trace alone, then filter its few rows.
         return (
-            f"SELECT {_READ} FROM rows WHERE root_span_id = ? AND {_REF} "
-            f"AND {visible_predicate()} ORDER BY created, _pagination_key"
+            "WITH _trace AS MATERIALIZED (SELECT * FROM rows WHERE root_span_id = ?) "
+            f"SELECT {_READ} FROM _trace WHERE {_REF} AND {visible_predicate()} "
+            "ORDER BY created, _pagination_key"
         )
 
     def trace(self, ref: ObjectRef, root_span_id: str) -> list[dict[str, Any]]:
@@ -410,14 +418,18 @@ class DuckDBStore:
     ) -> pa.Table:
         """Run one read-only statement on its own cursor and return a ``pyarrow.Table``. It is
         cancelled after ``timeout`` seconds (default: ``settings.query_timeout_seconds``)."""
-        check_read_only(sql)
         limit = self._query_timeout if timeout is None else timeout
         cur = self._reader.cursor()
+        try:
+            stmt = read_only_statement(cur, sql)
+        except InvalidInput:
+            cur.close()
+            raise
         timer = threading.Timer(limit, cur.interrupt)
         timer.daemon = True
         timer.start()
         try:
-            rel = cur.sql(sql, params=params) if params else cur.sql(sql)
+            rel = cur.sql(stmt, params=params) if params else cur.sql(stmt)
             return rel.to_arrow_table()
         except duckdb.InterruptException:
             raise InvalidInput(

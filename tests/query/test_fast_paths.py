@@ -1,0 +1,169 @@
+"""The read path's fast forms give the same answers as the plain ones: column-wise row shaping,
+full-text keys as one bound parameter (bounded for a newest-N page), pinned trace lookups that
+DuckDB answers from its ART index, and one SQL rendering per compilation."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+from sqlglot import generator
+
+from openloop.query import compile_query, run_query
+from openloop.query.run import shape_rows
+from openloop.query.shapes import OutputColumn
+
+from .fixtures import resolver
+
+LOGS = "project_logs('my-project')"
+
+
+def test_shape_rows_by_column_matches_value_by_value() -> None:
+    ts = pa.timestamp("us", tz="Etc/UTC")
+    table = pa.table({
+        "j": pa.array(['{"a": [1, 2.5, "x"]}', "", None, "not json", "123456789012345678901234",
+                       '"\\u00e9t\\u00e9"'], pa.string()),
+        "t": pa.array([datetime(2024, 1, 31, 12, tzinfo=UTC), datetime(2024, 2, 1, 0, 0, 1, 5, tzinfo=UTC),
+                       None, datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+                       datetime(2024, 1, 1, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC)], ts),
+        "naive": pa.array([datetime(2024, 1, 1, 5, 30)] * 5 + [None], pa.timestamp("us")),
+        "s": pa.array(["a", None, "c", "", "e", "f"]),
+        "n": pa.array([1.5, None, 3.0, -0.0, 5.25, 6.0]),
+        "b": pa.array([1, 0, None, 1, 0, 1], pa.int64()),
+        "d": pa.array([Decimal("1.50"), Decimal("2"), None, Decimal("0"), Decimal("-3.25"), Decimal("7")],
+                      pa.decimal128(6, 2)),
+        "m": pa.array([[("x", 1.0)], [], None, [("y", None)], [("x", 2.0), ("z", 0.5)], [("k", 3.0)]],
+                      pa.map_(pa.string(), pa.float64())),
+        "sl": pa.array([[[("x", 1.0)], [("x", 3.0)]], [], None, [[("y", 1.0)]], [None], [[("k", 0.5)]]],
+                       pa.list_(pa.map_(pa.string(), pa.float64()))),
+        "tags": pa.array([["a"], [], None, ["b", "c"], ["d"], ["e"]], pa.list_(pa.string())),
+    })  # fmt: skip
+    kinds = {"j": "json", "t": "ts", "naive": "ts", "s": "str", "n": "num", "b": "bool", "d": "num",
+             "m": "map", "sl": "scorelist", "tags": "array"}  # fmt: skip
+    columns = [OutputColumn(name, kind) for name, kind in kinds.items()]
+    compiled = compile_query(f"select: id | from: {LOGS}", dialect="duckdb", resolver=resolver)
+    compiled.columns = columns
+    by_column = shape_rows(compiled, table)
+    by_value = shape_rows(compiled, [tuple(r.values()) for r in table.to_pylist()])
+    assert by_column == by_value
+    assert [r["t"] for r in by_column[:2]] == [
+        "2024-01-31T12:00:00Z",
+        "2024-02-01T00:00:01.000005Z",
+    ]
+    assert by_column[0]["j"] == {"a": [1, 2.5, "x"]} and by_column[1]["j"] is None
+    assert by_column[3]["j"] == "not json"
+    # integers beyond 64 bits come back as floats (as a JavaScript client reads them anyway)
+    assert by_column[4]["j"] == pytest.approx(1.2345678901234568e23)
+    assert by_column[0]["b"] is True and by_column[0]["sl"] == {"x": 2.0}
+    assert by_column[0]["naive"] == "2024-01-01T05:30:00Z"
+
+
+def _keys(rows, word: str) -> list[int]:
+    return [r["_pagination_key"] for r in rows if r["object_type"] == "project_logs"
+            and r["_superseded_by"] is None and not r["_object_delete"] and word in (r["input"] or "")]  # fmt: skip
+
+
+def test_search_keys_are_one_parameter_and_a_newest_page_asks_for_no_more(duck, rows) -> None:
+    hits = _keys(rows, "password")
+    assert len(hits) > 10
+
+    def search(refs, text, fields):
+        return pa.array(sorted(hits, key=lambda k: k % 7), pa.int64())  # any order, as stored
+
+    def compiled(text: str):
+        return compile_query(text, dialect="duckdb", resolver=resolver, search=search)
+
+    page = compiled(
+        f"select: id, _pagination_key | from: {LOGS} | filter: search('password') | limit: 5"
+    )
+    assert "$1" in page.sql and str(hits[0]) not in page.sql
+    assert page.params == [sorted(hits)[-5:]]  # only the five newest keys can be on the page
+    got = run_query(duck, page_text := f"select: _pagination_key | from: {LOGS} | filter: search('password') | limit: 5",
+                    resolver=resolver, search=search)  # fmt: skip
+    assert [int(r["_pagination_key"]) for r in got["data"]] == sorted(hits, reverse=True)[:5]
+    assert got["cursor"] is not None
+    nxt = run_query(duck, page_text, resolver=resolver, search=search, cursor=got["cursor"])
+    assert [int(r["_pagination_key"]) for r in nxt["data"]] == sorted(hits, reverse=True)[5:10]
+    # other orders, other filters, counts: every key stays, the answer is exact
+    for text in (f"select: id | from: {LOGS} | filter: search('password') | sort: created desc | limit: 5",
+                 f"select: id | from: {LOGS} | filter: search('password') AND span_attributes.type = 'llm' | limit: 5",
+                 f"select: count(1) AS n | from: {LOGS} | filter: search('password')",
+                 f"select: * | from: {LOGS} traces | filter: search('password') | limit: 2"):  # fmt: skip
+        assert compiled(text).params == [sorted(hits)], text
+    count = run_query(duck, f"select: count(1) AS n | from: {LOGS} | filter: search('password')",
+                      resolver=resolver, search=search)  # fmt: skip
+    assert count["data"] == [{"n": len(hits)}]
+
+
+def test_one_sql_rendering_per_compilation(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    original = generator.Generator.generate
+
+    def counting(self, expression, copy=True):  # type: ignore[no-untyped-def]
+        calls.append(type(expression).__name__)
+        return original(self, expression, copy=copy)
+
+    monkeypatch.setattr(generator.Generator, "generate", counting)
+    for n, text in enumerate((
+        f"SELECT id FROM {LOGS} WHERE created > '2024-01-01' ORDER BY created DESC LIMIT 50",
+        f"select: * | from: {LOGS} summary | filter: root_span_id = 'x' | sort: _pagination_key desc",
+        f"SELECT metadata.model AS m, count(1) AS n FROM {LOGS} GROUP BY 1 ORDER BY n DESC",
+    )):  # fmt: skip
+        calls.clear()
+        compile_query(f"{text} -- {n}", dialect="duckdb", resolver=resolver)
+        assert calls == ["Select"], text
+
+
+def test_a_pinned_trace_is_read_through_the_index(settings) -> None:
+    from openloop.store.data.base import ObjectRef, WriteRequest
+    from openloop.store.data.duckdb import DuckDBStore
+
+    store = DuckDBStore.open(settings)
+    try:
+        logs = ObjectRef("org", "p1", "project_logs", "p1")
+        other = ObjectRef("org", "p1", "experiment", "e1")
+        store.write([WriteRequest(logs, [{"id": f"s{i}", "root_span_id": f"t{i % 4}"} for i in range(40)]),
+                     WriteRequest(other, [{"id": f"e{i}", "root_span_id": f"t{i % 4}"} for i in range(40)])])  # fmt: skip
+        store.write([WriteRequest(logs, [{"id": "s1", "_is_merge": True, "output": "v2"}])])
+
+        def res(kind, name):
+            return [("project_logs", "p1")]
+
+        for text, want in (
+            ("select: id, output | from: project_logs('p1') | filter: root_span_id = 't1'", 10),
+            ("select: * | from: project_logs('p1') traces | filter: root_span_id = 't1'", 10),
+            ("select: id | from: project_logs('p1') summary | filter: root_span_id = 't1'", 1),
+            ("select: id | from: project_logs('p1') | filter: id = 's1' AND created > '2000-01-01'", 1),
+        ):  # fmt: skip
+            compiled = compile_query(text, dialect="duckdb", resolver=res)
+            with store._reader.cursor() as cur:
+                plan = cur.execute("EXPLAIN ANALYZE " + compiled.sql).fetchall()[0][1]
+            assert re.findall(r"Type: (Index Scan|Sequential Scan)", plan) == ["Index Scan"], text
+            data = run_query(store, text, resolver=res)["data"]
+            assert len(data) == want, text
+        spans = run_query(store, "select: id, output | from: project_logs('p1') | filter: root_span_id = 't1'",
+                          resolver=res)["data"]  # fmt: skip
+        assert {r["id"]: r["output"] for r in spans}["s1"] == "v2"
+    finally:
+        store.close()
+
+
+def test_star_rows_by_column_match_row_by_row(duck) -> None:
+    from openloop.query.run import _STAR_DROP, _spans_star
+
+    for text in (
+        f"select: * | from: {LOGS} | filter: created > '2000-01-01' | limit: 500",
+        "select: * | from: experiment('baseline')",
+        "select: * | from: dataset('golden-set')",
+    ):
+        compiled = compile_query(text, dialect="duckdb", resolver=resolver)
+        table = duck.execute(compiled.sql, compiled.params or None)
+        hidden = frozenset(c.name for c in compiled.columns if c.hidden)
+        expected = [_spans_star(r, _STAR_DROP | hidden) for r in shape_rows(compiled, table)]
+        got = run_query(duck, text, resolver=resolver)["data"]
+        assert got == expected and len(got) > 5
+        assert [list(r) for r in got] == [list(r) for r in expected]  # same key order too
+        assert any("log_id" in r or "experiment_id" in r or "dataset_id" in r for r in got)
