@@ -5,16 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-_DUPLICATED = (
-    "the suggestions for a misspelt field in filter/sort/WHERE list 'metadata' twice; "
-    "to be fixed in openloop.query"
-)
-
-
-def _duplicated(query: str, id: str):
-    return pytest.param(query, id=id, marks=pytest.mark.xfail(strict=True, reason=_DUPLICATED))
-
-
 @pytest.mark.parametrize(
     "query",
     [
@@ -23,9 +13,9 @@ def _duplicated(query: str, id: str):
             "from: project_logs('shop')\n| select: id\n| filter: metadta.model = 'x'",
             id="filter-after-select",
         ),
-        _duplicated("from: project_logs('shop') | filter: metadta.model = 'gpt-4o'", "filter"),
-        _duplicated("from: project_logs('shop') | sort: metadta.model", "sort"),
-        _duplicated("SELECT * FROM project_logs('shop') WHERE metadta.model = 'x'", "sql-where"),
+        pytest.param("from: project_logs('shop') | filter: metadta.model = 'gpt-4o'", id="filter"),
+        pytest.param("from: project_logs('shop') | sort: metadta.model", id="sort"),
+        pytest.param("SELECT * FROM project_logs('shop') WHERE metadta.model = 'x'", id="sql-where"),
     ],
 )
 def test_misspelt_field_points_at_it_and_suggests_each_name_once(client, org, query):

@@ -183,7 +183,8 @@ class Binder:
             shown = ".".join(str(p) for p in e.path)
             raise self.err(e.pos, f"cannot read {shown!r}: {head} has no such sub-field or index")
         aliases = [i.name for i in self.items]
-        close = self.ns.suggest(str(head), aliases)
+        # a name can be both a field and an implicit alias (`select: *` lists `metadata`)
+        close = list(dict.fromkeys(self.ns.suggest(str(head), aliases)))
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise self.err(e.pos, f"unknown field {head!r}{hint}", suggestions=close)
 
