@@ -35,12 +35,13 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench evals scripts
+	$(BIN)/ruff format --check src tests bench evals scripts
+	$(BIN)/mypy
 
 fmt: $(VENV)/.installed-dev
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench evals scripts
+	$(BIN)/ruff check --fix src tests bench evals scripts
 
 docs: $(VENV)/.installed
 	$(BIN)/python -m openloop.settings > docs/configuration.md

@@ -8,7 +8,13 @@ from fastapi.routing import APIRoute
 
 from tests.server.conftest import make_user
 
-PUBLIC = {("GET", "/health"), ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/")}
+PUBLIC = {
+    ("GET", "/health"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/"),
+}
 
 
 def _all_routes(routes, prefix=""):
@@ -64,7 +70,9 @@ def test_other_orgs_project_is_404(client, services, org):
     hb = {"Authorization": f"Bearer {key_b}"}
     assert client.get(f"/v1/project/{pid}", headers=hb).status_code == 404
     assert client.get("/v1/project/alpha", headers=hb).status_code == 404
-    assert client.patch(f"/v1/project/{pid}", json={"name": "stolen"}, headers=hb).status_code == 404
+    assert (
+        client.patch(f"/v1/project/{pid}", json={"name": "stolen"}, headers=hb).status_code == 404
+    )
     assert client.delete(f"/v1/project/{pid}", headers=hb).status_code == 404
     assert client.get("/v1/project", headers=hb).json()["objects"] == []
     rows = [{"project_id": pid, "log_id": "g", "input": "x"}]
@@ -77,7 +85,9 @@ def test_other_orgs_project_is_404(client, services, org):
 
 def test_viewer_reads_but_cannot_write(client, services, org):
     client.post("/v1/project", json={"name": "seen"}, headers=org.auth())
-    hv = {"Authorization": f"Bearer {make_user(services, org.org_id, 'vera@example.com', 'viewer')}"}
+    hv = {
+        "Authorization": f"Bearer {make_user(services, org.org_id, 'vera@example.com', 'viewer')}"
+    }
     assert client.get("/v1/project", headers=hv).status_code == 200
     r = client.post("/v1/project", json={"name": "nope"}, headers=hv)
     assert r.status_code == 403
@@ -85,14 +95,18 @@ def test_viewer_reads_but_cannot_write(client, services, org):
     r = client.post("/v1/ingest", json={"rows": [{"project_name": "seen", "input": 1}]}, headers=hv)
     assert r.status_code == 403
     assert client.delete("/v1/project/seen", headers=hv).status_code == 403
-    assert [p["name"] for p in client.get("/v1/project", headers=org.auth()).json()["objects"]] == ["seen"]
+    assert [p["name"] for p in client.get("/v1/project", headers=org.auth()).json()["objects"]] == [
+        "seen"
+    ]
 
 
 def test_member_cannot_manage_members(client, services, org):
     hm = {"Authorization": f"Bearer {make_user(services, org.org_id, 'mia@example.com', 'member')}"}
     r = client.post("/v1/member", json={"email": "x@example.com", "role": "admin"}, headers=hm)
     assert r.status_code == 403
-    r = client.post("/v1/member", json={"email": "x@example.com", "role": "viewer"}, headers=org.auth())
+    r = client.post(
+        "/v1/member", json={"email": "x@example.com", "role": "viewer"}, headers=org.auth()
+    )
     assert r.status_code == 201
     emails = [m.get("email") for m in client.get("/v1/member", headers=hm).json()["objects"]]
     assert "x@example.com" in emails
@@ -106,7 +120,12 @@ def test_login_link_sets_session_and_is_one_time(client, services, org):
     assert client.get("/v1/project").status_code == 200
     # cookie writes need the CSRF header
     assert client.post("/v1/project", json={"name": "c1"}).status_code == 403
-    assert client.post("/v1/project", json={"name": "c1"}, headers={"x-openloop-csrf": "1"}).status_code == 201
+    assert (
+        client.post(
+            "/v1/project", json={"name": "c1"}, headers={"x-openloop-csrf": "1"}
+        ).status_code
+        == 201
+    )
     page = client.get("/", headers={"accept": "text/html"})
     assert page.status_code == 200 and "c1" in page.text
     client.cookies.clear()
@@ -119,7 +138,9 @@ def test_password_login(client, services, org):
     email = services.control.get_user(org.owner_id).email
     bad = client.post("/login", data={"email": email, "password": "wrong"}, follow_redirects=False)
     assert bad.status_code == 303 and "error" in bad.headers["location"]
-    ok = client.post("/login", data={"email": email, "password": "s3cret-passphrase"}, follow_redirects=False)
+    ok = client.post(
+        "/login", data={"email": email, "password": "s3cret-passphrase"}, follow_redirects=False
+    )
     assert ok.status_code == 303 and ok.headers["location"] == "/"
     assert client.get("/v1/project").status_code == 200
 

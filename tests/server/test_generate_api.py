@@ -29,7 +29,9 @@ def test_fix_with_loop_repairs_a_misspelled_field_without_a_model(client, org):
 def test_unfixable_query_without_model_says_why(client, org):
     _seed(client, org)
     r = client.post(
-        "/v1/loop/fix", json={"project": "gen", "query": "select: frobnicate(((("}, headers=org.auth()
+        "/v1/loop/fix",
+        json={"project": "gen", "query": "select: frobnicate(((("},
+        headers=org.auth(),
     )
     assert r.status_code == 200
     assert r.json()["ok"] is False and "model" in r.json()["text"]
@@ -37,7 +39,11 @@ def test_unfixable_query_without_model_says_why(client, org):
 
 def test_generate_needs_a_model_and_says_so(client, org):
     _seed(client, org)
-    r = client.post("/v1/loop/generate/filter", json={"project": "gen", "request": "only llm spans"}, headers=org.auth())
+    r = client.post(
+        "/v1/loop/generate/filter",
+        json={"project": "gen", "request": "only llm spans"},
+        headers=org.auth(),
+    )
     assert 400 <= r.status_code < 500
     assert "model" in r.json()["error"]["message"].lower()
     r = client.post("/v1/loop/generate/filter", json={"project": "gen"}, headers=org.auth())

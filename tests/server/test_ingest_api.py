@@ -24,7 +24,12 @@ def _span(i: int, **kw):
         "input": {"question": f"where is order {i}?"},
         "output": "on its way",
         "metadata": {"model": "gpt-4o-mini", "user_id": "u1"},
-        "metrics": {"start": 1700000000.0 + i, "end": 1700000001.5 + i, "prompt_tokens": 10, "completion_tokens": 5},
+        "metrics": {
+            "start": 1700000000.0 + i,
+            "end": 1700000001.5 + i,
+            "prompt_tokens": 10,
+            "completion_tokens": 5,
+        },
         "span_attributes": {"name": "Chat Completion", "type": "llm"},
     }
     row.update(kw)
@@ -50,7 +55,9 @@ def test_merge_and_feedback_are_late_updates(client, services, org):
     pid = services.control.get_project(org.org_id, "shop-bot").id
     r = client.post(
         f"/v1/project_logs/{pid}/feedback",
-        json={"feedback": [{"id": "span-0", "scores": {"user_rating": 1}, "comment": "great answer"}]},
+        json={
+            "feedback": [{"id": "span-0", "scores": {"user_rating": 1}, "comment": "great answer"}]
+        },
         headers=org.auth(),
     )
     assert r.status_code == 200, r.text
@@ -96,7 +103,9 @@ def test_malformed_bodies_are_clear_4xx(client, org):
     assert r.status_code == 400 and "empty" in r.json()["error"]["message"]
     r = client.post("/v1/ingest", json={"spans": []}, headers=org.auth())
     assert r.status_code == 400 and "'rows'" in r.json()["error"]["message"]
-    r = client.post("/v1/ingest", content=b"\x1f\x8b garbage", headers={**h, "content-encoding": "gzip"})
+    r = client.post(
+        "/v1/ingest", content=b"\x1f\x8b garbage", headers={**h, "content-encoding": "gzip"}
+    )
     assert r.status_code == 400 and "gzip" in r.json()["error"]["message"]
 
 
@@ -119,7 +128,9 @@ def test_limits_give_413(client, services, org):
     bomb = gzip.compress(orjson.dumps({"rows": [_span(0, input="y" * 1_000_000)]}))
     assert len(bomb) < 4096
     r = client.post(
-        "/v1/ingest", content=bomb, headers={**org.auth(), "content-encoding": "gzip", "content-type": "application/json"}
+        "/v1/ingest",
+        content=bomb,
+        headers={**org.auth(), "content-encoding": "gzip", "content-type": "application/json"},
     )
     assert r.status_code == 413
     services.settings.max_request_bytes = 32 * 1024 * 1024
@@ -141,7 +152,9 @@ def test_field_too_large_rejects_only_that_row(settings):
         key = svc.control.bootstrap().api_key
         with TestClient(create_app(svc.settings, services=svc)) as client:
             rows = [_span(0), _span(1, output="z" * 5000)]
-            r = client.post("/v1/ingest", json={"rows": rows}, headers={"Authorization": f"Bearer {key}"})
+            r = client.post(
+                "/v1/ingest", json={"rows": rows}, headers={"Authorization": f"Bearer {key}"}
+            )
     finally:
         svc.close()
     assert r.status_code in (413, 422)
@@ -152,14 +165,29 @@ def test_field_too_large_rejects_only_that_row(settings):
 
 def test_braintrust_shaped_endpoints(client, services, org):
     pid = client.post("/v1/project/register", json={"name": "bt"}, headers=org.auth()).json()["id"]
-    again = client.post("/v1/project/register", json={"name": "bt"}, headers=org.auth()).json()["id"]
+    again = client.post("/v1/project/register", json={"name": "bt"}, headers=org.auth()).json()[
+        "id"
+    ]
     assert pid == again
-    r = client.post("/logs3", json={"rows": [{"project_id": pid, "log_id": "g", "id": "a", "input": 1}], "api_version": 2}, headers=org.auth())
+    r = client.post(
+        "/logs3",
+        json={
+            "rows": [{"project_id": pid, "log_id": "g", "id": "a", "input": 1}],
+            "api_version": 2,
+        },
+        headers=org.auth(),
+    )
     assert r.status_code == 200
-    r = client.post(f"/v1/project_logs/{pid}/insert", json={"events": [{"id": "b", "input": 2}]}, headers=org.auth())
+    r = client.post(
+        f"/v1/project_logs/{pid}/insert",
+        json={"events": [{"id": "b", "input": 2}]},
+        headers=org.auth(),
+    )
     assert r.status_code == 200
     assert {x["id"] for x in services.data.read(_ref(services, org, "bt"))} == {"a", "b"}
-    r = client.post("/logs3", json={"rows": [{"project_id": pid, "log_id": "p", "id": "c"}]}, headers=org.auth())
+    r = client.post(
+        "/logs3", json={"rows": [{"project_id": pid, "log_id": "p", "id": "c"}]}, headers=org.auth()
+    )
     assert r.status_code == 422 and "log_id" in r.json()["error"]["errors"][0]["message"]
 
 

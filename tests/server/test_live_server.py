@@ -30,8 +30,20 @@ def test_first_run_prints_key_and_login_link(tmp_path):
         # the same port again: a clear message, not a traceback
         port = srv.url.rsplit(":", 1)[1]
         busy = subprocess.run(
-            [sys.executable, "-m", "openloop.cli.main", "serve", "--port", port, "--data-dir", str(tmp_path / "d2"), "--no-demo"],
-            capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "openloop.cli.main",
+                "serve",
+                "--port",
+                port,
+                "--data-dir",
+                str(tmp_path / "d2"),
+                "--no-demo",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert busy.returncode != 0
         assert f"port {port}" in busy.stderr and "already in use" in busy.stderr
@@ -52,7 +64,12 @@ def test_kill_during_batch_writes_loses_no_acknowledged_row(tmp_path):
         with httpx.Client(base_url=srv.url, headers=h, timeout=10) as c:
             while not stop.is_set():
                 rows = [
-                    {"project_name": "durable", "id": f"r{n}-{i}", "input": {"i": i}, "output": "x" * 200}
+                    {
+                        "project_name": "durable",
+                        "id": f"r{n}-{i}",
+                        "input": {"i": i},
+                        "output": "x" * 200,
+                    }
                     for i in range(200)
                 ]
                 n += 1

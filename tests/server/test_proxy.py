@@ -3,6 +3,8 @@ providers behind an httpx.MockTransport."""
 
 from __future__ import annotations
 
+import time
+
 import orjson
 import pytest
 from sqlalchemy import text
@@ -45,12 +47,20 @@ def providers(client, org):
     return client
 
 
-def _spans(services, org_id):
+def _spans(services, org_id, expect=1):
+    """The proxy's spans in the internal project. A streamed call's span is written as the
+    stream closes, a moment after the client's last read, so wait briefly for ``expect``."""
     from openloop.store.data.base import ObjectRef
 
-    project = services.control.get_project(org_id, "openloop-internal")
-    ref = ObjectRef(org_id, project.id, "project_logs", project.id)
-    return sorted(services.data.read(ref), key=lambda r: r["metrics"]["start"])
+    rows: list = []
+    for _ in range(100):
+        project = services.control.get_project(org_id, "openloop-internal")
+        ref = ObjectRef(org_id, project.id, "project_logs", project.id)
+        rows = sorted(services.data.read(ref), key=lambda r: r["metrics"]["start"])
+        if len(rows) >= expect:
+            break
+        time.sleep(0.05)
+    return rows
 
 
 def _chunks(text_body: str) -> list:
@@ -292,7 +302,7 @@ def test_exhausted_retries_are_a_502_naming_the_provider(providers, org, upstrea
         assert err["type"] == "ProviderError" and err["provider"] == "ollama"
         assert "'ollama'" in err["message"] and "llama3.1:8b" in err["message"]
     assert len(upstream.requests) == 6  # 1 try + 2 retries, twice
-    spans = _spans(services, org.org_id)
+    spans = _spans(services, org.org_id, expect=2)
     assert len(spans) == 2 and all("ollama" in s["error"] for s in spans)
 
 
@@ -352,7 +362,7 @@ def test_the_openai_client_works_against_the_proxy(providers, org, upstream, ser
     ]
     assert "".join(pieces) == "streamed"
     assert {m.id for m in oa.models.list()} >= {"oa/gpt-4o", "claude/claude-3-5-sonnet"}
-    spans = _spans(services, org.org_id)
+    spans = _spans(services, org.org_id, expect=2)
     assert [s["metadata"]["provider"] for s in spans] == ["anthropic", "openai"]
     assert all(s["metrics"]["estimated_cost"] > 0 for s in spans)
 

@@ -16,7 +16,9 @@ import pytest
         ),
         pytest.param("from: project_logs('shop') | filter: metadta.model = 'gpt-4o'", id="filter"),
         pytest.param("from: project_logs('shop') | sort: metadta.model", id="sort"),
-        pytest.param("SELECT * FROM project_logs('shop') WHERE metadta.model = 'x'", id="sql-where"),
+        pytest.param(
+            "SELECT * FROM project_logs('shop') WHERE metadta.model = 'x'", id="sql-where"
+        ),
     ],
 )
 def test_misspelt_field_points_at_it_and_suggests_each_name_once(client, org, query):

@@ -53,7 +53,9 @@ def test_traced_function_with_wrapped_openai(live_app, services, org):  # noqa: 
     # feedback arrives later as a merge
     logger.log_feedback(root["id"], scores={"correct": 1}, comment="right answer")
     assert logger.flush(timeout=20)
-    rows = {r["id"]: r for r in services.data.read(ObjectRef(org.org_id, p.id, "project_logs", p.id))}
+    rows = {
+        r["id"]: r for r in services.data.read(ObjectRef(org.org_id, p.id, "project_logs", p.id))
+    }
     assert rows[root["id"]]["scores"]["correct"] == 1
     assert rows[root["id"]]["output"] == "Paris."
     logger.close()

@@ -155,7 +155,9 @@ def test_monitor_charts_and_click_opens_filtered_logs(signed_in, live):
     p.page.select_option("#group-by", "model")
     p.page.wait_for_selector("[data-chart=tokens] circle.pt[data-series=gpt-4o]")
     # dispatch on the point itself: points of two series can overlap on screen
-    p.page.locator("[data-chart=tokens] circle.pt[data-series=gpt-4o]").first.dispatch_event("click")
+    p.page.locator("[data-chart=tokens] circle.pt[data-series=gpt-4o]").first.dispatch_event(
+        "click"
+    )
     p.page.wait_for_url(re.compile(r".*/logs\?.*"))
     assert "metadata.model = 'gpt-4o'" in p.page.input_value("#quick-filter")
     p.page.wait_for_selector("#logs-table tbody tr")

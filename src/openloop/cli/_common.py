@@ -98,7 +98,7 @@ def data_dir_option() -> Any:
         "--data-dir",
         help="Data directory (default: OPENLOOP_DATA_DIR or ~/.openloop).",
         file_okay=False,
-        path_type=Path,
+        path_type=Path,  # type: ignore[arg-type]
     )
 
 

@@ -95,7 +95,7 @@ class _Remote:
         from openloop.loop.events import decode_sse
 
         url = f"/v1/loop/threads/{thread}/events"
-        params = {"after": after, "until_idle": "true"}
+        params: dict[str, str | int] = {"after": after, "until_idle": "true"}
         async with self.http.stream("GET", url, params=params) as r:
             block: list[str] = []
             async for line in r.aiter_lines():

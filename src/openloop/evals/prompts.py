@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from openloop.errors import InvalidInput
@@ -193,7 +193,7 @@ def diff_text(
     old: Mapping[str, Any], new: Mapping[str, Any], *, old_label: str, new_label: str
 ) -> str:
     """Unified diff between the canonical renderings of two versions ('' when equal)."""
-    lines: Sequence[str] = difflib.unified_diff(
+    lines = difflib.unified_diff(
         canonical_text(old).splitlines(keepends=True),
         canonical_text(new).splitlines(keepends=True),
         fromfile=old_label,

@@ -59,7 +59,7 @@ class TurnTrace:
 
     def _span(self, name: str, kind: str, start: float, end: float, **fields: Any) -> None:
         sid = uuid.uuid4().hex
-        row = {
+        row: dict[str, Any] = {
             "id": sid,
             "span_id": sid,
             "root_span_id": self.root_id,

@@ -57,28 +57,60 @@ class Column:
     path: tuple[str, ...] | None = None
 
 
-def _c(name: str, kind: ColumnKind, duckdb: str, clickhouse: str, description: str,
-       path: str | None = None) -> Column:
-    return Column(name, kind, duckdb, clickhouse, description,
-                  tuple(path.split(".")) if path else None)
+def _c(
+    name: str,
+    kind: ColumnKind,
+    duckdb: str,
+    clickhouse: str,
+    description: str,
+    path: str | None = None,
+) -> Column:
+    return Column(
+        name, kind, duckdb, clickhouse, description, tuple(path.split(".")) if path else None
+    )
 
 
 COLUMNS: tuple[Column, ...] = (
     # -- system ---------------------------------------------------------------------------------
     _c("org_id", "system", "VARCHAR", "String", "Organization that owns the row."),
     _c("project_id", "system", "VARCHAR", "String", "Project that owns the row."),
-    _c("object_type", "system", "VARCHAR", "LowCardinality(String)",
-       "One of project_logs, experiment, dataset, prompt, function."),
-    _c("object_id", "system", "VARCHAR", "String",
-       "Container id: the project id for project logs, prompts and functions; the experiment "
-       "or dataset id otherwise."),
+    _c(
+        "object_type",
+        "system",
+        "VARCHAR",
+        "LowCardinality(String)",
+        "One of project_logs, experiment, dataset, prompt, function.",
+    ),
+    _c(
+        "object_id",
+        "system",
+        "VARCHAR",
+        "String",
+        "Container id: the project id for project logs, prompts and functions; the experiment "
+        "or dataset id otherwise.",
+    ),
     _c("id", "system", "VARCHAR", "String", "Row id, unique within its container."),
-    _c("_xact_id", "system", "BIGINT", "Int64",
-       "Transaction id of the write that produced this version (monotonic)."),
-    _c("_pagination_key", "system", "BIGINT", "Int64",
-       "Unique, monotonic key of this stored version; the stable cursor for paging."),
-    _c("_superseded_by", "system", "BIGINT", "Nullable(Int64)",
-       "Transaction id of the version that replaced this one, NULL while current."),
+    _c(
+        "_xact_id",
+        "system",
+        "BIGINT",
+        "Int64",
+        "Transaction id of the write that produced this version (monotonic).",
+    ),
+    _c(
+        "_pagination_key",
+        "system",
+        "BIGINT",
+        "Int64",
+        "Unique, monotonic key of this stored version; the stable cursor for paging.",
+    ),
+    _c(
+        "_superseded_by",
+        "system",
+        "BIGINT",
+        "Nullable(Int64)",
+        "Transaction id of the version that replaced this one, NULL while current.",
+    ),
     _c("_object_delete", "system", "BOOLEAN", "Bool", "True for a tombstone (a delete)."),
     _c("created", "system", "TIMESTAMPTZ", "DateTime64(6, 'UTC')", "When the row was created."),
     _c("span_id", "system", "VARCHAR", "String", "Span id (dataset rows: same as id)."),
@@ -86,45 +118,146 @@ COLUMNS: tuple[Column, ...] = (
     _c("span_parents", "system", "VARCHAR[]", "Array(String)", "Parent span ids; empty for roots."),
     _c("is_root", "system", "BOOLEAN", "Bool", "True when the span has no parents."),
     # -- hot: typed copies of frequently filtered paths ------------------------------------------
-    _c("span_type", "hot", "VARCHAR", "LowCardinality(Nullable(String))",
-       "llm, task, tool, function, eval, score, ...", "span_attributes.type"),
-    _c("span_name", "hot", "VARCHAR", "Nullable(String)", "Span display name.",
-       "span_attributes.name"),
-    _c("span_purpose", "hot", "VARCHAR", "LowCardinality(Nullable(String))",
-       "`scorer` for spans produced while scoring.", "span_attributes.purpose"),
-    _c("model", "hot", "VARCHAR", "LowCardinality(Nullable(String))", "Model name.",
-       "metadata.model"),
-    _c("provider", "hot", "VARCHAR", "LowCardinality(Nullable(String))", "Model provider.",
-       "metadata.provider"),
+    _c(
+        "span_type",
+        "hot",
+        "VARCHAR",
+        "LowCardinality(Nullable(String))",
+        "llm, task, tool, function, eval, score, ...",
+        "span_attributes.type",
+    ),
+    _c(
+        "span_name",
+        "hot",
+        "VARCHAR",
+        "Nullable(String)",
+        "Span display name.",
+        "span_attributes.name",
+    ),
+    _c(
+        "span_purpose",
+        "hot",
+        "VARCHAR",
+        "LowCardinality(Nullable(String))",
+        "`scorer` for spans produced while scoring.",
+        "span_attributes.purpose",
+    ),
+    _c(
+        "model",
+        "hot",
+        "VARCHAR",
+        "LowCardinality(Nullable(String))",
+        "Model name.",
+        "metadata.model",
+    ),
+    _c(
+        "provider",
+        "hot",
+        "VARCHAR",
+        "LowCardinality(Nullable(String))",
+        "Model provider.",
+        "metadata.provider",
+    ),
     _c("user_id", "hot", "VARCHAR", "Nullable(String)", "End user id.", "metadata.user_id"),
-    _c("session_id", "hot", "VARCHAR", "Nullable(String)", "Session / conversation id.",
-       "metadata.session_id"),
-    _c("prompt_tokens", "hot", "BIGINT", "Nullable(Int64)", "Prompt (input) tokens.",
-       "metrics.prompt_tokens"),
-    _c("completion_tokens", "hot", "BIGINT", "Nullable(Int64)", "Completion (output) tokens.",
-       "metrics.completion_tokens"),
-    _c("total_tokens", "hot", "BIGINT", "Nullable(Int64)",
-       "Total tokens (metrics.tokens; also answers metrics.total_tokens).", "metrics.tokens"),
-    _c("prompt_cached_tokens", "hot", "BIGINT", "Nullable(Int64)", "Prompt tokens read from cache.",
-       "metrics.prompt_cached_tokens"),
-    _c("estimated_cost", "hot", "DOUBLE", "Nullable(Float64)",
-       "USD cost: metrics.estimated_cost when given, else tokens x the model's price; NULL for "
-       "scorer spans.", "metrics.estimated_cost"),
-    _c("start_time", "hot", "DOUBLE", "Nullable(Float64)", "Unix seconds the span started.",
-       "metrics.start"),
-    _c("end_time", "hot", "DOUBLE", "Nullable(Float64)", "Unix seconds the span ended.",
-       "metrics.end"),
-    _c("duration", "hot", "DOUBLE", "Nullable(Float64)",
-       "Seconds from start to end (metrics.duration when given).", "metrics.duration"),
-    _c("time_to_first_token", "hot", "DOUBLE", "Nullable(Float64)",
-       "Seconds to the first streamed token.", "metrics.time_to_first_token"),
+    _c(
+        "session_id",
+        "hot",
+        "VARCHAR",
+        "Nullable(String)",
+        "Session / conversation id.",
+        "metadata.session_id",
+    ),
+    _c(
+        "prompt_tokens",
+        "hot",
+        "BIGINT",
+        "Nullable(Int64)",
+        "Prompt (input) tokens.",
+        "metrics.prompt_tokens",
+    ),
+    _c(
+        "completion_tokens",
+        "hot",
+        "BIGINT",
+        "Nullable(Int64)",
+        "Completion (output) tokens.",
+        "metrics.completion_tokens",
+    ),
+    _c(
+        "total_tokens",
+        "hot",
+        "BIGINT",
+        "Nullable(Int64)",
+        "Total tokens (metrics.tokens; also answers metrics.total_tokens).",
+        "metrics.tokens",
+    ),
+    _c(
+        "prompt_cached_tokens",
+        "hot",
+        "BIGINT",
+        "Nullable(Int64)",
+        "Prompt tokens read from cache.",
+        "metrics.prompt_cached_tokens",
+    ),
+    _c(
+        "estimated_cost",
+        "hot",
+        "DOUBLE",
+        "Nullable(Float64)",
+        "USD cost: metrics.estimated_cost when given, else tokens x the model's price; NULL for "
+        "scorer spans.",
+        "metrics.estimated_cost",
+    ),
+    _c(
+        "start_time",
+        "hot",
+        "DOUBLE",
+        "Nullable(Float64)",
+        "Unix seconds the span started.",
+        "metrics.start",
+    ),
+    _c(
+        "end_time",
+        "hot",
+        "DOUBLE",
+        "Nullable(Float64)",
+        "Unix seconds the span ended.",
+        "metrics.end",
+    ),
+    _c(
+        "duration",
+        "hot",
+        "DOUBLE",
+        "Nullable(Float64)",
+        "Seconds from start to end (metrics.duration when given).",
+        "metrics.duration",
+    ),
+    _c(
+        "time_to_first_token",
+        "hot",
+        "DOUBLE",
+        "Nullable(Float64)",
+        "Seconds to the first streamed token.",
+        "metrics.time_to_first_token",
+    ),
     _c("has_error", "hot", "BOOLEAN", "Bool", "True when `error` is set.", None),
-    _c("error_type", "hot", "VARCHAR", "LowCardinality(Nullable(String))",
-       "Error class: error.type when error is an object, else the text before the first ':'.",
-       None),
+    _c(
+        "error_type",
+        "hot",
+        "VARCHAR",
+        "LowCardinality(Nullable(String))",
+        "Error class: error.type when error is an object, else the text before the first ':'.",
+        None,
+    ),
     _c("tags", "hot", "VARCHAR[]", "Array(String)", "Tags.", "tags"),
-    _c("scores", "hot", "MAP(VARCHAR, DOUBLE)", "Map(String, Nullable(Float64))",
-       "Scores by name, each in [0, 1] or NULL.", "scores"),
+    _c(
+        "scores",
+        "hot",
+        "MAP(VARCHAR, DOUBLE)",
+        "Map(String, Nullable(Float64))",
+        "Scores by name, each in [0, 1] or NULL.",
+        "scores",
+    ),
     # -- json: every top-level object kept whole ---------------------------------------------------
     _c("input", "json", "JSON", "String", "Input (any JSON).", "input"),
     _c("output", "json", "JSON", "String", "Output (any JSON).", "output"),
@@ -135,19 +268,29 @@ COLUMNS: tuple[Column, ...] = (
     _c("span_attributes", "json", "JSON", "String", "Span attributes object.", "span_attributes"),
     _c("context", "json", "JSON", "String", "Caller location.", "context"),
     _c("origin", "json", "JSON", "String", "Where the row was copied from.", "origin"),
-    _c("extra", "json", "JSON", "String",
-       "Other top-level fields (comment, facets, classifications, prompt_data, function_data, "
-       "name, slug, description...), as one object.", None),
+    _c(
+        "extra",
+        "json",
+        "JSON",
+        "String",
+        "Other top-level fields (comment, facets, classifications, prompt_data, function_data, "
+        "name, slug, description...), as one object.",
+        None,
+    ),
 )
 
 COLUMN_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 
 #: Top-level JSON fields of a row that have their own json column.
-JSON_FIELDS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "json" and c.name != "extra")
+JSON_FIELDS: tuple[str, ...] = tuple(
+    c.name for c in COLUMNS if c.kind == "json" and c.name != "extra"
+)
 
 #: Dotted path -> hot column, for paths that are a single typed column.
 HOT_PATHS: dict[tuple[str, ...], str] = {
-    c.path: c.name for c in COLUMNS if c.kind == "hot" and c.path and c.name not in ("tags", "scores")
+    c.path: c.name
+    for c in COLUMNS
+    if c.kind == "hot" and c.path and c.name not in ("tags", "scores")
 }
 HOT_PATHS[("metrics", "total_tokens")] = "total_tokens"
 

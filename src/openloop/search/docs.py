@@ -184,7 +184,8 @@ class DocHit:
 def split_page(page: str, text: str) -> list[DocSection]:
     """Sections of one markdown page, split at ``#``..``####`` headings outside code fences."""
     sections: list[DocSection] = []
-    page_title, title, anchor_, lines, in_code = page, page, "", [], False
+    page_title, title, anchor_, in_code = page, page, "", False
+    lines: list[str] = []
     seen: Counter[str] = Counter()
 
     def flush() -> None:

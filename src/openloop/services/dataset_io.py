@@ -157,6 +157,12 @@ def _csv_row(
         raise InvalidInput(exc.message, line=line) from None
 
 
+def _json_reason(exc: ValueError) -> str:
+    """Why ``json.loads`` refused: a syntax error carries ``msg``; other ValueErrors (such as an
+    integer too long to convert) carry only their text."""
+    return exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+
+
 def parse_jsonl(text: str) -> list[dict[str, Any]]:
     """One JSON object per line → dataset rows; blank lines are skipped."""
     rows: list[dict[str, Any]] = []
@@ -166,7 +172,7 @@ def parse_jsonl(text: str) -> list[dict[str, Any]]:
         try:
             value = json.loads(line)
         except ValueError as exc:
-            raise InvalidInput(f"line {n}: not valid JSON ({exc.msg})", line=n) from None
+            raise InvalidInput(f"line {n}: not valid JSON ({_json_reason(exc)})", line=n) from None
         try:
             rows.append(clean_row(value, n, where="line"))
         except InvalidInput as exc:
@@ -182,8 +188,10 @@ def _parse(text: str, fmt: str, mapping: Mapping[str, str] | None) -> list[dict[
     if fmt == "json":
         try:
             value = json.loads(text)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise InvalidInput(f"line {exc.lineno}: not valid JSON ({exc.msg})") from None
+        except ValueError as exc:
+            raise InvalidInput(f"not valid JSON ({exc})") from None
         if not isinstance(value, list):
             raise InvalidInput("a JSON import must be a list of row objects")
         return [clean_row(v, i) for i, v in enumerate(value)]

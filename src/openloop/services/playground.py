@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from openloop.auth import require_write
 from openloop.errors import InvalidInput, OpenLoopError
@@ -26,6 +26,8 @@ from openloop.sdk.spans import Span, event_fields
 from openloop.store.data.base import ObjectRef, WriteRequest
 
 if TYPE_CHECKING:
+    from pydantic_ai.settings import ModelSettings
+
     from openloop.auth import Principal
     from openloop.services import Services
 
@@ -123,7 +125,9 @@ def _make_task(svc: Services, org_id: str, prompt_data: dict[str, Any]) -> Any:
         )  # fmt: skip
         with llm:
             response = await model_request(
-                model, _to_model_messages(request["messages"]), model_settings=params or None
+                model,
+                _to_model_messages(request["messages"]),
+                model_settings=cast("ModelSettings", params) if params else None,
             )
             text = "".join(p.content for p in response.parts if isinstance(p, TextPart))
             calls = [
@@ -237,7 +241,8 @@ async def run_playground(
     runs = asyncio.gather(*(one(i) for i in range(len(named))))
     while not runs.done() or not queue.empty():
         getter = asyncio.ensure_future(queue.get())
-        await asyncio.wait({getter, runs}, return_when=asyncio.FIRST_COMPLETED)
+        waiting: set[asyncio.Future[Any]] = {getter, runs}
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         if getter.done():
             yield getter.result()
         else:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from openloop.auth import require_write
 from openloop.errors import InvalidInput, NotFound, OpenLoopError
@@ -57,7 +57,7 @@ _MAX_TIMEOUT_S = 30.0
 _MAX_MEMORY_MB = 1024
 
 
-def _num01(value: Any) -> bool:
+def _num01(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
 
 

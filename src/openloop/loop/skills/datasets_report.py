@@ -236,7 +236,7 @@ def edge_cases(
 
     texts = [to_text(r.get("input")) for r in rows]
     log_texts = [to_text(r.get("input")) for r in logs]
-    probes = []
+    probes: list[dict[str, Any]] = []
     for name, what, test in _PROBES:
         if any(test(t) for t in texts):
             continue

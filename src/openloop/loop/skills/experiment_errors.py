@@ -105,10 +105,13 @@ def categorize(
             slot = categories.setdefault(cat, {"rows": 0, "failing": 0})
             slot["rows"] += 1
             slot["failing"] += row in failing
-    ranked_cats = sorted(
-        ({"category": c, **v, "rate": v["failing"] / v["rows"]} for c, v in categories.items()),
-        key=lambda c: (-c["rate"], -c["failing"], c["category"]),
-    )
+    ranked_cats = [
+        {"category": c, **v, "rate": v["failing"] / v["rows"]}
+        for c, v in sorted(
+            categories.items(),
+            key=lambda cv: (-cv[1]["failing"] / cv[1]["rows"], -cv[1]["failing"], cv[0]),
+        )
+    ]
     return {
         "rows": len(rows),
         "failing": len(failing),

@@ -195,12 +195,13 @@ def drill(
         if errors_only and not row.get("error"):
             continue
         value = mean_score(row) if score is None else (row.get("scores") or {}).get(score)
-        if (min_score is not None or max_score is not None) and value is None:
-            continue
-        if min_score is not None and value < min_score:
-            continue
-        if max_score is not None and value > max_score:
-            continue
+        if min_score is not None or max_score is not None:
+            if value is None:
+                continue
+            if min_score is not None and value < min_score:
+                continue
+            if max_score is not None and value > max_score:
+                continue
         picked.append((value, row))
     if sort in ("score", "-score"):
         missing = math.inf if sort == "score" else -math.inf

@@ -108,7 +108,8 @@ def pick_sections(focus: str | None) -> list[str]:
 
 class _Runner:
     def __init__(self, scope: Scope, days: int) -> None:
-        self.scope, self.days, self.queries = scope, days, []
+        self.scope, self.days = scope, days
+        self.queries: list[str] = []
         self.src = logs_from(scope.project)
         self.window = since(days)
 
@@ -194,9 +195,9 @@ def _errors(q: _Runner, health: Section, detail: bool) -> Section:
         s.lines.append("No failed traces in this window.")
         return s
     for r in s.data["top"]:
-        ids = ", ".join(f"`{i}`" for i in r["example_trace_ids"])
+        shown = ", ".join(f"`{i}`" for i in r["example_trace_ids"])
         s.lines.append(
-            f"`{_short(r['error_type'])}`: {_plural(r['traces'], 'trace')} (e.g. {ids})."
+            f"`{_short(r['error_type'])}`: {_plural(r['traces'], 'trace')} (e.g. {shown})."
         )
     origin = q.rows("span_attributes.name AS span, error_type, count(1) AS spans",
                     "NOT is_root AND error IS NOT NULL", "GROUP BY 1, 2 ORDER BY spans DESC LIMIT 10")  # fmt: skip

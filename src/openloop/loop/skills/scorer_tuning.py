@@ -83,7 +83,7 @@ def check_code(code: str, sample: Mapping[str, Any] | None = None) -> tuple[dict
     from openloop.services.scorers import check_function_data
 
     data = check_function_data({"type": "code", "language": "python", "code": code})
-    row = {k: (sample or _SAMPLE).get(k) for k in ROW_VARIABLES}
+    row: dict[str, Any] = {k: (sample or _SAMPLE).get(k) for k in ROW_VARIABLES}
     try:
         score = run_code_scorer(code, **row, name="trial")
     except OpenLoopError as exc:

@@ -112,10 +112,10 @@ def optimize_prompt_in_playground(ctx: LoopContext, args: OptimizeArgs) -> ToolR
         side = [[v for r in by_row.values() if isinstance(
             v := (r.get(i, {}).get("scores") or {}).get(name), int | float)] for i in (0, 1)]  # fmt: skip
         means[name] = {"A": _mean(side[0]), "B": _mean(side[1])}
-    changed = []
+    changed: list[dict[str, Any]] = []
     for row_id, pair in by_row.items():
         a, b = pair.get(0, {}), pair.get(1, {})
-        diffs = {}
+        diffs: dict[str, float] = {}
         for name in names:
             va, vb = (a.get("scores") or {}).get(name), (b.get("scores") or {}).get(name)
             if isinstance(va, int | float) and isinstance(vb, int | float) and va != vb:

@@ -72,7 +72,7 @@ def pick_best_scorers(ctx: LoopContext, args: PickArgs) -> ToolResult:
     for name, values in columns.items():
         present = [float(v) for v in values if isinstance(v, int | float)]
         stats = score_stats(present)
-        corr = {}
+        corr: dict[str, float | None] = {}
         for rname in review:
             pairs = [(float(v), float(h)) for v, h in zip(values, [(r.get("scores") or {}).get(
                 rname) for r in rows], strict=True) if isinstance(v, int | float)
@@ -91,11 +91,13 @@ def pick_best_scorers(ctx: LoopContext, args: PickArgs) -> ToolResult:
              "| scorer | source | mean | stdev | stuck on one value | vs review | note |",
              "|---|---|---|---|---|---|---|"]  # fmt: skip
     for r in ranked:
-        corr = ", ".join(f"{k} {fmt_num(v)}" for k, v in r["review_correlation"].items()) or "—"
+        vs_review = (
+            ", ".join(f"{k} {fmt_num(v)}" for k, v in r["review_correlation"].items()) or "—"
+        )
         note = ("constant: cannot discriminate" if r["distinct"] <= 1 else
                 f"redundant with {r['redundant_with']}" if r["redundant_with"] else "")  # fmt: skip
         lines.append(f"| {r['name']} | {r['source']} | {fmt_num(r['mean'])} | "
-                     f"{fmt_num(r['stdev'])} | {r['mode_share']:.0%} | {corr} | {note} |")  # fmt: skip
+                     f"{fmt_num(r['stdev'])} | {r['mode_share']:.0%} | {vs_review} | {note} |")  # fmt: skip
     useful = [r["name"] for r in ranked if r["distinct"] > 1 and not r["redundant_with"]]
     lines.append("")
     lines.append(f"Keep: {', '.join(useful[:3]) or 'none of these'} — they spread rows apart"

@@ -77,12 +77,12 @@ def _rows(ctx: LoopContext, args: TuneArgs) -> list[dict[str, Any]]:
         exp = resolve_object(ctx, "experiment", args.experiment)
         for row in experiment_root_rows(ctx.svc, ctx.principal, exp.id):
             by_id[str(row["id"])] = by_id[row_key(row)] = row
-    out = []
+    out: list[dict[str, Any]] = []
     for lb in args.labels:
-        row = by_id.get(lb.row_id or "") if lb.row_id else None
-        if lb.row_id and row is None:
+        found = by_id.get(lb.row_id or "") if lb.row_id else None
+        if lb.row_id and found is None:
             raise InvalidInput(f"row {lb.row_id!r} is not in the experiment")
-        base = row or {}
+        base = found or {}
         out.append({
             "row": lb.row_id or f"label {len(out) + 1}",
             "input": lb.input if lb.input is not None else base.get("input"),

@@ -26,9 +26,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     svc = app.state.svc
     interval = svc.settings.online_scoring_interval_seconds
     worker = (
-        online.OnlineScoringWorker(svc, interval)
-        if svc.data is not None and interval > 0
-        else None
+        online.OnlineScoringWorker(svc, interval) if svc.data is not None and interval > 0 else None
     )
     if worker is not None:
         worker.start()

@@ -113,7 +113,9 @@ class DataStore(Protocol):
         indexed rows and scans only the not-yet-indexed tail, so results are exact and fresh."""
         ...
 
-    def iter_rows(self, ref: ObjectRef, *, batch_size: int = 1000) -> Iterator[list[dict[str, Any]]]:
+    def iter_rows(
+        self, ref: ObjectRef, *, batch_size: int = 1000
+    ) -> Iterator[list[dict[str, Any]]]:
         """Stream every visible row of a container, oldest first (export)."""
         ...
 
@@ -126,5 +128,4 @@ class DataStore(Protocol):
         project is deleted). Returns how many rows were tombstoned."""
         ...
 
-    def close(self) -> None:
-        ...
+    def close(self) -> None: ...
