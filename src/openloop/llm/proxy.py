@@ -173,23 +173,35 @@ async def _finish(
     response: httpx.Response,
     chunks: AsyncIterator[bytes],
 ) -> AsyncIterator[bytes]:
-    completed = False
+    # The relays fill in the call's output and usage before their final `[DONE]`; the span is
+    # recorded before that chunk goes out, so it exists once a client has read the stream
+    # (clients often stop reading at `[DONE]` and close the connection later, or never).
+    done = b"data: [DONE]\n\n"
+    completed = recorded = False
     try:
         async for chunk in chunks:
+            if chunk == done and not recorded:
+                await asyncio.to_thread(record_span, svc, org_id, call)
+                recorded = True
             yield chunk
         completed = True
     except httpx.HTTPError as exc:
         call.error = f"provider {call.target.provider_name!r} stream broke: {exc}"
         yield _sse({"error": {"type": "ProviderError", "message": call.error}})
-        yield b"data: [DONE]\n\n"
+        if not recorded:
+            await asyncio.to_thread(record_span, svc, org_id, call)
+            recorded = True
+        yield done
         completed = True
     finally:
         await response.aclose()
         await client.aclose()
-        if not completed and call.error is None:
-            call.error = "client disconnected before the stream ended"
+        if not completed and not recorded:
+            call.error = call.error or "client disconnected before the stream ended"
             record_span(svc, org_id, call)  # no awaiting while the task is being cancelled
-    await asyncio.to_thread(record_span, svc, org_id, call)
+            recorded = True
+    if not recorded:
+        await asyncio.to_thread(record_span, svc, org_id, call)
 
 
 def _sse(data: Any) -> bytes:
@@ -234,11 +246,11 @@ async def _relay_openai(call: _Call, response: httpx.Response) -> AsyncIterator[
         if not chunk.get("choices") and chunk.get("usage") and not wants_usage:
             continue  # the usage chunk we asked for on the caller's behalf
         yield _sse(chunk)
-    yield b"data: [DONE]\n\n"
     message: dict[str, Any] = {"role": "assistant", "content": "".join(text) or None}
     if calls:
         message["tool_calls"] = [calls[i] for i in sorted(calls)]
     call.output = [{"index": 0, "message": message, "finish_reason": finish}]
+    yield b"data: [DONE]\n\n"
 
 
 async def _relay_anthropic(call: _Call, response: httpx.Response) -> AsyncIterator[bytes]:
@@ -260,12 +272,12 @@ async def _relay_anthropic(call: _Call, response: httpx.Response) -> AsyncIterat
             call.error = f"provider {call.target.provider_name!r}: {tr.error}"
             yield _sse({"error": {"type": "ProviderError", "message": call.error}})
             break
-    yield b"data: [DONE]\n\n"
     message: dict[str, Any] = {"role": "assistant", "content": "".join(tr.text) or None}
     if tr.tool_calls:
         message["tool_calls"] = tr.tool_calls
     call.output = [{"index": 0, "message": message, "finish_reason": tr.finish_reason}]
     call.usage = tr.openai_usage()
+    yield b"data: [DONE]\n\n"
 
 
 # -- spans -------------------------------------------------------------------------------------
