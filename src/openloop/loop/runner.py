@@ -56,8 +56,16 @@ class ThreadRunner:
 
     @property
     def idle(self) -> bool:
-        """Nothing runs and nothing will run without the user (empty queue, or held)."""
-        return not self.running and not self.finishing and (not self.queue or self.blocked)
+        """Nothing runs and nothing will run without the user (empty queue, or held). The
+        worker counts as running until it has published its turn's ``done`` event, so a
+        subscriber never sees "idle" in the gap between a turn ending and ``done``."""
+        worker_busy = self.worker is not None and not self.worker.done()
+        return (
+            not self.running
+            and not self.finishing
+            and not worker_busy
+            and (not self.queue or self.blocked)
+        )
 
     def state(self) -> dict[str, object]:
         return {
