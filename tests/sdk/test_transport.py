@@ -245,7 +245,8 @@ def test_asgi_transport_is_supported():
     lg.log(input="via asgi")
     assert lg.flush(timeout=5)
     assert lg.project_id == "p-asgi"
-    assert b"via asgi" in received[-1]
+    # the row and its end-time merge may go out in one batch or two; both reach the app
+    assert any(b"via asgi" in body for body in received[1:])
     lg.close()
 
 
