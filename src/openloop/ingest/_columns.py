@@ -15,24 +15,12 @@ from openloop.model.fields import JSON_FIELDS
 if TYPE_CHECKING:
     from openloop.ingest.rows import IncomingRow
 
-__all__ = ["error_type", "to_columns"]
+__all__ = ["COLUMN_NAMES", "HOT_NAMES", "error_type", "hot_columns", "to_columns"]
 
 _ERROR_TYPE = re.compile(r"[A-Za-z_][\w.]{0,99}")
 
 
 _NUMBER = (int, float)
-
-
-def _num(d: Mapping[str, Any], key: str) -> Any:
-    v = d.get(key)
-    return v if v.__class__ in _NUMBER else None
-
-
-def _text(d: Mapping[str, Any], key: str) -> str | None:
-    v = d.get(key)
-    if v.__class__ is str:
-        return v
-    return str(v) if v.__class__ is int else None
 
 
 def error_type(error: Any) -> str | None:
@@ -58,56 +46,87 @@ def error_type(error: Any) -> str | None:
 _EMPTY: dict[str, Any] = {}
 
 
-def _hot(fields: Mapping[str, Any]) -> tuple[Any, ...]:
-    attrs = fields.get("span_attributes") or _EMPTY
-    meta = fields.get("metadata") or _EMPTY
-    metrics = fields.get("metrics") or _EMPTY
-    span_type = _text(attrs, "type")
-    purpose = _text(attrs, "purpose")
-    model = _text(meta, "model")
-    prompt = _num(metrics, "prompt_tokens")
-    completion = _num(metrics, "completion_tokens")
-    total = _num(metrics, "tokens")
-    if total is None and (prompt is not None or completion is not None):
-        total = (prompt or 0) + (completion or 0)
-    cached = _num(metrics, "prompt_cached_tokens")
-    start = _num(metrics, "start")
-    end = _num(metrics, "end")
-    duration = _num(metrics, "duration")
-    if duration is None and start is not None and end is not None:
-        duration = end - start
-    if purpose == "scorer":
-        cost = None
-    else:
-        cost = _num(metrics, "estimated_cost")
-        if cost is None and span_type == "llm":
-            cost = estimate_cost(
-                model, prompt, completion, cached, _num(metrics, "prompt_cache_creation_tokens")
-            )
-    error = fields.get("error")
-    return (
-        span_type,
-        _text(attrs, "name"),
-        purpose,
-        model,
-        _text(meta, "provider"),
-        _text(meta, "user_id"),
-        _text(meta, "session_id"),
-        None if prompt is None else int(prompt),
-        None if completion is None else int(completion),
-        None if total is None else int(total),
-        None if cached is None else int(cached),
-        None if cost is None else float(cost),
-        None if start is None else float(start),
-        None if end is None else float(end),
-        None if duration is None else float(duration),
-        _num(metrics, "time_to_first_token"),
-        error is not None,
-        None if error is None else error_type(error),
-    )
+def _texts(objs: Sequence[Mapping[str, Any] | None], key: str) -> list[str | None]:
+    """``obj[key]`` per row when it is text (an integer is written as text), else ``None``."""
+    out: list[str | None] = []
+    for d in objs:
+        v = d.get(key) if d else None
+        out.append(v if v.__class__ is str else str(v) if v.__class__ is int else None)
+    return out
 
 
-_HOT_NAMES = (
+def _nums(objs: Sequence[Mapping[str, Any] | None], key: str) -> list[Any]:
+    """``obj[key]`` per row when it is a number (booleans are not), else ``None``."""
+    return [v if (v := d.get(key) if d else None).__class__ in _NUMBER else None for d in objs]
+
+
+def _ints(values: list[Any]) -> list[int | None]:
+    return [None if v is None else int(v) for v in values]
+
+
+def _floats(values: list[Any]) -> list[float | None]:
+    return [None if v is None else float(v) for v in values]
+
+
+def hot_columns(
+    attrs: Sequence[Mapping[str, Any] | None],
+    meta: Sequence[Mapping[str, Any] | None],
+    metrics: Sequence[Mapping[str, Any] | None],
+    errors: Sequence[Any],
+) -> dict[str, list[Any]]:
+    """The hot columns (:data:`HOT_NAMES`) of a batch, one list per column, from each row's
+    ``span_attributes``, ``metadata``, ``metrics`` (objects or ``None``) and ``error``. The one
+    place these derivations are written; both ingest paths call it."""
+    span_type = _texts(attrs, "type")
+    purpose = _texts(attrs, "purpose")
+    model = _texts(meta, "model")
+    prompt = _nums(metrics, "prompt_tokens")
+    completion = _nums(metrics, "completion_tokens")
+    total = [
+        t if t is not None or (p is None and c is None) else (p or 0) + (c or 0)
+        for t, p, c in zip(_nums(metrics, "tokens"), prompt, completion, strict=True)
+    ]
+    cached = _nums(metrics, "prompt_cached_tokens")
+    start = _nums(metrics, "start")
+    end = _nums(metrics, "end")
+    duration = [
+        d if d is not None or s is None or e is None else e - s
+        for d, s, e in zip(_nums(metrics, "duration"), start, end, strict=True)
+    ]
+    cost = _nums(metrics, "estimated_cost")
+    for i, kind in enumerate(span_type):
+        if purpose[i] == "scorer":
+            cost[i] = None
+        elif cost[i] is None and kind == "llm":
+            m = metrics[i] or _EMPTY
+            creation = m.get("prompt_cache_creation_tokens")
+            cost[i] = estimate_cost(
+                model[i], prompt[i], completion[i], cached[i],
+                creation if creation.__class__ in _NUMBER else None,
+            )  # fmt: skip
+    return {
+        "span_type": span_type,
+        "span_name": _texts(attrs, "name"),
+        "span_purpose": purpose,
+        "model": model,
+        "provider": _texts(meta, "provider"),
+        "user_id": _texts(meta, "user_id"),
+        "session_id": _texts(meta, "session_id"),
+        "prompt_tokens": _ints(prompt),
+        "completion_tokens": _ints(completion),
+        "total_tokens": _ints(total),
+        "prompt_cached_tokens": _ints(cached),
+        "estimated_cost": _floats(cost),
+        "start_time": _floats(start),
+        "end_time": _floats(end),
+        "duration": _floats(duration),
+        "time_to_first_token": _nums(metrics, "time_to_first_token"),
+        "has_error": [e is not None for e in errors],
+        "error_type": [None if e is None else error_type(e) for e in errors],
+    }
+
+
+HOT_NAMES = (
     "span_type", "span_name", "span_purpose", "model", "provider", "user_id", "session_id",
     "prompt_tokens", "completion_tokens", "total_tokens", "prompt_cached_tokens",
     "estimated_cost", "start_time", "end_time", "duration", "time_to_first_token",
@@ -120,8 +139,8 @@ _BASE_NAMES = (
     "id", "created", "span_id", "root_span_id", "span_parents", "is_root", "tags", "scores",
     "_object_delete",
 )  # fmt: skip
-_COLUMN_NAMES = (*_BASE_NAMES, *_HOT_NAMES, *JSON_FIELDS, "extra")
-_DELETED_HOT = (None,) * 16 + (False, None)
+COLUMN_NAMES = (*_BASE_NAMES, *HOT_NAMES, *JSON_FIELDS, "extra")
+_RECORD_NAMES = (*_BASE_NAMES, *JSON_FIELDS, "extra")
 
 
 def to_columns(rows: Sequence[IncomingRow]) -> dict[str, Sequence[Any]]:
@@ -150,16 +169,32 @@ def to_columns(rows: Sequence[IncomingRow]) -> dict[str, Sequence[Any]]:
             list(scores.items()) if scores else None,
             row.is_delete,
         )
-        hot = _DELETED_HOT if row.is_delete else _hot(f)
-        if comment and hot[0] is None:
-            hot = ("comment", *hot[1:])
         encoded = row.encoded or _EMPTY
         json_values = [
             None if (v := get(name)) is None else (encoded.get(name) or dumps(v))
             for name in JSON_FIELDS
         ]
         extra = {k: v for k, v in f.items() if k not in _FIXED} if len(f) > 0 else None
-        records.append((*base, *hot, *json_values, dumps(extra) if extra else None))
+        records.append((*base, *json_values, dumps(extra) if extra else None))
     if not records:
-        return {name: [] for name in _COLUMN_NAMES}
-    return dict(zip(_COLUMN_NAMES, zip(*records, strict=True), strict=True))
+        return {name: [] for name in COLUMN_NAMES}
+    columns: dict[str, Sequence[Any]] = dict(
+        zip(_RECORD_NAMES, zip(*records, strict=True), strict=True)
+    )
+    live = [_EMPTY if r.is_delete else r.fields for r in rows]
+    hot = hot_columns(
+        [_obj(f.get("span_attributes")) for f in live],
+        [_obj(f.get("metadata")) for f in live],
+        [_obj(f.get("metrics")) for f in live],
+        [f.get("error") for f in live],
+    )
+    for i, row in enumerate(rows):
+        f = row.fields
+        if hot["span_type"][i] is None and "comment" in f and isinstance(f.get("origin"), dict):
+            hot["span_type"][i] = "comment"
+    columns.update(hot)
+    return {name: columns[name] for name in COLUMN_NAMES}
+
+
+def _obj(value: Any) -> Mapping[str, Any] | None:
+    return value if isinstance(value, Mapping) else None

@@ -13,7 +13,7 @@ from openloop.errors import InvalidInput
 from openloop.server.body import decompress, parse_json, read_body
 from openloop.server.security import get_principal, get_services
 from openloop.services.feedback import feedback_to_rows
-from openloop.services.ingest import ingest_rows
+from openloop.services.ingest import ingest_body, ingest_rows
 
 router = APIRouter(tags=["ingest"])
 
@@ -55,22 +55,31 @@ def _respond(result: Any) -> JSONResponse:
     )
 
 
+async def _raw_body(request: Request) -> bytes:
+    limit = request.app.state.svc.settings.max_request_bytes
+    raw = await read_body(request, limit)
+    data = decompress(raw, request.headers.get("content-encoding"), limit)
+    if not data.strip():
+        raise InvalidInput("request body is empty; expected JSON")
+    return data
+
+
 @router.post(
     "/v1/ingest", summary="Insert or merge rows into project logs, experiments or datasets"
 )
 async def ingest(
     request: Request, svc: Any = Depends(get_services), p: Any = Depends(get_principal)
 ) -> Any:
-    rows = _rows_of(await _json_body(request), "rows")
-    return _respond(await run_in_threadpool(ingest_rows, svc, p, rows))
+    body = await _raw_body(request)
+    return _respond(await run_in_threadpool(ingest_body, svc, p, body, parse_json))
 
 
 @router.post("/logs3", summary="Braintrust-compatible row ingest", include_in_schema=True)
 async def logs3(
     request: Request, svc: Any = Depends(get_services), p: Any = Depends(get_principal)
 ) -> Any:
-    rows = _rows_of(await _json_body(request), "rows")
-    return _respond(await run_in_threadpool(ingest_rows, svc, p, rows))
+    body = await _raw_body(request)
+    return _respond(await run_in_threadpool(ingest_body, svc, p, body, parse_json))
 
 
 @router.post("/v1/{object_type}/{object_id}/insert", summary="Insert events into one container")

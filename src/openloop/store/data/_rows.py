@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -70,7 +71,7 @@ def row_from_record(rec: Sequence[Any]) -> dict[str, Any]:
         out["_object_delete"] = True
     values = rec[14:]
     for name, raw in zip(JSON_FIELDS, values, strict=False):
-        out[name] = orjson.loads(raw) if raw is not None else None
+        out[name] = None if raw is None else _loads(raw)
     out["scores"] = dict(scores) if scores else None
     out["tags"] = list(tags) if tags is not None else None
     raw_extra = values[len(JSON_FIELDS)]
@@ -78,6 +79,14 @@ def row_from_record(rec: Sequence[Any]) -> dict[str, Any]:
         for key, value in orjson.loads(raw_extra).items():
             out.setdefault(key, value)
     return out
+
+
+def _loads(raw: str) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        # stored as sent but beyond orjson: a number out of a double's range reads as inf
+        return json.loads(raw)
 
 
 def fields_of(row: dict[str, Any]) -> dict[str, Any]:
@@ -129,15 +138,25 @@ _USER_COLUMNS = [f for f in ARROW_SCHEMA if f.name not in STORE_ASSIGNED]
 
 
 class Staged:
-    """One request's rows and their Arrow columns (all but the store-assigned ones)."""
+    """One request's rows and their Arrow columns (all but the store-assigned ones). A batch
+    decoded by the fast path arrives as ``columns`` (plain replaces, unique ids) and has no
+    ``rows`` to resolve."""
 
-    def __init__(self, ref: ObjectRef, rows: list[IncomingRow]) -> None:
+    def __init__(
+        self,
+        ref: ObjectRef,
+        rows: list[IncomingRow] | None,
+        columns: Mapping[str, Sequence[Any]] | None = None,
+    ) -> None:
         self.ref = ref
         self.rows = rows
-        self.build()
+        self.ids = (
+            [r.id for r in rows] if rows is not None else list(columns["id"] if columns else ())
+        )
+        self.build(columns)
 
-    def build(self) -> None:
-        cols = to_columns(self.rows)
+    def build(self, columns: Mapping[str, Sequence[Any]] | None = None) -> None:
+        cols = columns if columns is not None else to_columns(self.rows or [])
         self.arrays = {f.name: pa.array(cols[f.name], type=f.type) for f in _USER_COLUMNS}
         texts: dict[str, Any] = {f: cols[f] for f in fulltext.SEARCH_FIELDS if f != "tags"}
         texts["tags"] = [None if t is None else orjson.dumps(t) for t in cols["tags"]]

@@ -22,7 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from openloop.ingest.columnar import ColumnBatch
 
 __all__ = ["DataStore", "ObjectRef", "RowError", "WriteRequest", "WriteResult"]
 
@@ -46,6 +49,9 @@ class WriteRequest:
 
     ref: ObjectRef
     rows: Sequence[Mapping[str, Any]]
+    #: A plain batch already decoded into columns (:mod:`openloop.ingest.columnar`); when set,
+    #: ``rows`` is ignored. Every row is a replace with a unique id.
+    columns: ColumnBatch | None = None
 
 
 @dataclass(frozen=True)

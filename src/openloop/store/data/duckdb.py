@@ -156,6 +156,16 @@ class DuckDBStore:
         now_us = time.time_ns() // 1000
         for req in requests:
             check_ref(req.ref)
+            if req.columns is not None:
+                batch = req.columns
+                created = batch.columns["created"]
+                columns = {
+                    **batch.columns,
+                    "created": [now_us if c is None else c for c in created],
+                }
+                results.append(WriteResult(xact_id=0, ids=list(batch.ids)))
+                staged.append(Staged(req.ref, None, columns))
+                continue
             result = WriteResult(xact_id=0)
             good: list[IncomingRow] = []
             for i, raw in enumerate(req.rows):
@@ -192,17 +202,16 @@ class DuckDBStore:
         new_hashes: list[np.ndarray] = []
         n_rows = 0
         for item in staged:
-            ref, rows = item.ref, item.rows
-            ids = [r.id for r in rows]
+            ref, rows, ids = item.ref, item.rows, item.ids
             hashes = self._hashes(ids)
             new_hashes.append(hashes)
             current = self._current(ref, ids, hashes)
             if current:
                 supersede.append((ref, list(current)))
-                changed = [resolve(row, current.get(row.id)) for row in rows]
-                if any(changed):
+                # a fast-path batch holds plain replaces only: nothing to merge into
+                if rows is not None and any([resolve(row, current.get(row.id)) for row in rows]):
                     item.build()
-            n = len(rows)
+            n = len(ids)
             base = self._next_keys(n)
             keys = np.arange(base, base + n, dtype=np.int64)
             system = {
@@ -268,10 +277,13 @@ class DuckDBStore:
         found: dict[str, dict[str, Any]] = {}
         for i in range(0, len(candidates), _CHUNK):
             chunk = candidates[i : i + _CHUNK]
+            # the ids alone first, so DuckDB answers them from the ART index on id instead of
+            # scanning the table (it uses the index only for a lone IN list)
             recs = self._con.execute(
-                f"SELECT {_READ} FROM rows WHERE {_REF} AND _superseded_by IS NULL "
-                f"AND id IN ({', '.join('?' * len(chunk))})",
-                [*_ref_params(ref), *chunk],
+                f"WITH _ids AS MATERIALIZED (SELECT * FROM rows WHERE id IN "
+                f"({', '.join('?' * len(chunk))})) SELECT {_READ} FROM _ids "
+                f"WHERE {_REF} AND _superseded_by IS NULL",
+                [*chunk, *_ref_params(ref)],
             ).fetchall()
             for rec in recs:
                 found[rec[3]] = row_from_record(rec)
