@@ -104,6 +104,14 @@ class Settings(BaseSettings):
     query_timeout_seconds: float = Field(
         default=30.0, gt=0, description="Queries running longer than this are cancelled."
     )
+    duckdb_checkpoint_mb: int = Field(
+        default=256,
+        ge=1,
+        description="Write-ahead log size (MB) at which DuckDB folds new rows into the "
+        "compressed table. Larger means fewer, cheaper checkpoints under steady ingest (each "
+        "one recompresses the table's last, partly filled row group) at the price of a longer "
+        "log replay after a crash.",
+    )
     index_commit_interval_ms: int = Field(
         default=500,
         ge=10,

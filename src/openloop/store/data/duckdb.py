@@ -102,6 +102,7 @@ class DuckDBStore:
             [_schema.SCHEMA_VERSION],
         )
         con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"SET checkpoint_threshold = '{int(settings.duckdb_checkpoint_mb)}MB'")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
         store = cls(con, settings)
