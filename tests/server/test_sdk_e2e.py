@@ -3,6 +3,8 @@ wrapped OpenAI client lands as a trace with its LLM span, tokens and cost."""
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import openai
 
@@ -22,7 +24,8 @@ def _fake_openai() -> openai.OpenAI:
     return openai.OpenAI(api_key="sk-test", http_client=httpx.Client(transport=transport))
 
 
-def test_traced_function_with_wrapped_openai(live_app, services, org):  # noqa: F811
+def test_traced_function_with_wrapped_openai(live_app, services, org, caplog):  # noqa: F811
+    caplog.set_level(logging.INFO, logger="openloop.services.ingest")
     logger = openloop.init_logger(project="e2e-app", api_key=org.key, base_url=live_app)
     client = openloop.wrap_openai(_fake_openai())
 
@@ -35,6 +38,8 @@ def test_traced_function_with_wrapped_openai(live_app, services, org):  # noqa: 
 
     assert answer("Capital of France?") == "Paris."
     assert logger.flush(timeout=20)
+    # the SDK sends each finished span as one complete row: the batch takes the fast path
+    assert any("fast=1" in m for m in caplog.messages)
     p = services.control.get_project(org.org_id, "e2e-app")
     rows = services.data.read(ObjectRef(org.org_id, p.id, "project_logs", p.id))
     assert len(rows) == 2
