@@ -113,11 +113,12 @@ class Settings(BaseSettings):
         "log replay after a crash.",
     )
     index_commit_interval_ms: int = Field(
-        default=500,
+        default=2000,
         ge=10,
         description="How often new rows are committed to the full-text index. Rows not yet "
-        "indexed are still found by search (scanned directly), so this trades CPU for nothing "
-        "a user sees.",
+        "indexed are still found by search (scanned directly), so this trades CPU (each commit "
+        "writes a segment, and small segments are merged again later) against the length of "
+        "that scan under heavy ingest.",
     )
     online_scoring_interval_seconds: float = Field(
         default=10.0,

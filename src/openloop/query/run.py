@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+import msgspec
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -133,20 +134,39 @@ def _loads(text: str) -> Any:
         return text  # not JSON after all: keep the text
 
 
+_decode = msgspec.json.Decoder().decode
+
+
 def _json_column(values: list[Any]) -> list[Any]:
-    """JSON text cells -> Python values ('' and NULL -> None), one orjson call per cell."""
+    """JSON text cells -> Python values ('' and NULL -> None), one decoder call per cell. msgspec
+    builds the objects ~10% faster than orjson and keeps integers beyond 64 bits exact; any cell
+    it refuses (NaN, a number out of float range, text that is not JSON) sends the column to the
+    cell-by-cell path of :func:`_convert`."""
     try:
-        return [orjson.loads(v) if v else None for v in values]
-    except (orjson.JSONDecodeError, TypeError):
+        return [_decode(v) if v else None for v in values]
+    except (msgspec.MsgspecError, TypeError):
         return [_convert(v, "json") for v in values]
 
 
+_ISO_BY_PYTHON = 2000  # up to this many values the per-value slicing beats three more kernels
+
+
 def _iso_column(arr: pa.ChunkedArray) -> list[Any]:
-    """A UTC (or naive, read as UTC) microsecond timestamp column as ISO strings, formatted by
-    Arrow: what ``_iso`` gives per value ('2024-01-31T12:00:00Z', with '.ffffff' only when
-    non-zero). Arrow's cast to text ('2024-01-31 12:00:00.000000') is ~10x faster than its
-    strftime."""
+    """A UTC (or naive, read as UTC) microsecond timestamp column as ISO strings: what ``_iso``
+    gives per value ('2024-01-31T12:00:00Z', with '.ffffff' only when non-zero). Arrow casts to
+    text ('2024-01-31 12:00:00.000000', ~10x faster than its strftime); the rest is a slice per
+    value for a page of rows (each Arrow kernel costs ~15-40 µs however short the column) and
+    Arrow kernels for long columns."""
     text = pc.cast(arr.cast(pa.timestamp("us")), pa.string())  # the UTC wall clock
+    if len(text) <= _ISO_BY_PYTHON:
+        return [
+            None
+            if v is None
+            else f"{v[:10]}T{v[11:-7]}Z"
+            if v.endswith(".000000")
+            else f"{v[:10]}T{v[11:]}Z"
+            for v in text.to_pylist()
+        ]
     text = pc.utf8_replace_slice(text, 10, 11, "T")
     text = pc.replace_substring_regex(text, pattern=r"\.000000$", replacement="")
     return pc.binary_join_element_wise(text, "Z", "").to_pylist()
@@ -191,10 +211,13 @@ def _to_columns(compiled: Compiled, table: Any) -> tuple[dict[str, list[Any]], i
 
 
 def _rows(cols: dict[str, list[Any]], names: list[str], n: int) -> list[dict[str, Any]]:
-    if not names:
-        return [{} for _ in range(n)]
-    columns = [cols[k] for k in names]  # equal lengths: the inner zip needs no check
-    return [dict(zip(names, row, strict=False)) for row in zip(*columns, strict=True)]
+    """One dict per row, keys in ``names`` order, filled a column at a time (~30% faster than a
+    ``dict(zip(...))`` per row for wide results)."""
+    rows: list[dict[str, Any]] = [{} for _ in range(n)]
+    for name in names:
+        for row, value in zip(rows, cols[name], strict=True):
+            row[name] = value
+    return rows
 
 
 def shape_rows(compiled: Compiled, table: Any) -> list[dict[str, Any]]:

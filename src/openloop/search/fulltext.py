@@ -53,6 +53,7 @@ SEARCH_FIELDS: tuple[str, ...] = (
 _WORD = re.compile(r"[^\W_]+")
 _ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|.)")
 _ANALYZER = "ol_words"
+_COMMIT_NOW = "commit-now"  # queued by a waiter: commit what is pending without delay
 _KEY = "pkey"
 
 
@@ -167,7 +168,7 @@ class FullTextIndex:
         self.path = Path(path)
         self._persist = persist_watermark
         self._interval = commit_interval_ms / 1000
-        self._queue: queue.Queue[IndexBatch | None] = queue.Queue()
+        self._queue: queue.Queue[IndexBatch | str | None] = queue.Queue()
         self._index, fresh = self._open_index()
         self.watermark = -1 if fresh else watermark
         self._writer = self._index.writer(heap_size=64_000_000, num_threads=1)
@@ -237,6 +238,8 @@ class FullTextIndex:
     def wait(self, key: int, timeout: float = 30.0) -> bool:
         """Block until rows up to ``key`` are searchable through the index (tests, benchmarks)."""
         deadline = time.monotonic() + timeout
+        if self.watermark < key:
+            self._queue.put(_COMMIT_NOW)  # someone is waiting: do not wait for the interval
         with self._cond:
             while self.watermark < key:
                 left = deadline - time.monotonic()
@@ -269,7 +272,11 @@ class FullTextIndex:
                         self._drain()
                         self._commit()
                         return
-                    self._add_docs(item)
+                    if item == _COMMIT_NOW:
+                        self._drain()
+                        last = 0.0
+                    elif not isinstance(item, str):
+                        self._add_docs(item)
                 if time.monotonic() - last >= self._interval:
                     self._commit()
                     last = time.monotonic()
@@ -286,7 +293,7 @@ class FullTextIndex:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return
-            if item is not None:
+            if item is not None and not isinstance(item, str):
                 self._add_docs(item)
 
     def _add_docs(self, batch: IndexBatch) -> None:

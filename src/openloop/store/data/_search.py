@@ -3,7 +3,7 @@ visible rows, plus an exact scan of the rows above it (see :mod:`openloop.search
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import duckdb
@@ -45,13 +45,63 @@ def _scan(
     return found
 
 
+#: Above this many superseded, deleted or foreign versions among the hits' key range, the hits
+#: are checked with a semi-join instead (see :func:`_visible_hits`).
+_EXCLUDE_MAX = 20_000
+
+
+def _visible_hits(
+    cur: duckdb.DuckDBPyConnection, refs: Sequence[ObjectRef], hits: list[int]
+) -> list[int]:
+    """The index hits that are visible rows of ``refs``.
+
+    The index matched (object_type, object_id) exactly, and its keys are keys of stored rows (it
+    drops documents above the watermark recorded with the rows when it opens, and rows are never
+    removed). So a hit is hidden only when its row is superseded, a tombstone, or stored under
+    another organization. Those versions are found in the hits' key range by three conditions
+    DuckDB decides per row group from column statistics (a group with no superseded version is
+    not read at all): ~1 ms where a semi-join of the hits reads every row group (~10 ms per
+    million rows)."""
+    orgs = {r.org_id for r in refs}
+    if len(orgs) == 1:
+        lo, hi = min(hits), max(hits)
+        objects = " OR ".join("(object_type = ? AND object_id = ?)" for _ in refs)
+        in_range = "SELECT _pagination_key FROM rows WHERE _pagination_key BETWEEN ? AND ?"
+        sql = (
+            f"{in_range} AND _superseded_by IS NOT NULL UNION ALL "
+            f"{in_range} AND _object_delete UNION ALL "
+            f"{in_range} AND org_id <> ? AND ({objects}) LIMIT {_EXCLUDE_MAX + 1}"
+        )
+        params: list[Any] = [lo, hi, lo, hi, lo, hi, *orgs]
+        for ref in refs:
+            params += [ref.object_type, ref.object_id]
+        hidden = cur.execute(sql, params).fetchall()
+        if len(hidden) <= _EXCLUDE_MAX:
+            drop = {r[0] for r in hidden}
+            return [k for k in hits if k not in drop] if drop else hits
+    # Many hidden versions (or refs of several organizations): the hits travel as one BIGINT[]
+    # parameter, a semi-join whose key range DuckDB pushes into the scan.
+    scope, args = _scope(refs)
+    rows = cur.execute(
+        f"SELECT _pagination_key FROM rows WHERE {scope} AND {visible_predicate()} "
+        "AND _pagination_key IN (SELECT UNNEST(?::BIGINT[]))",
+        [*args, hits],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def search_ids(
     con: duckdb.DuckDBPyConnection,
     index: fulltext.FullTextIndex,
     refs: Sequence[ObjectRef],
     query: str,
     fields: Sequence[str] | None,
+    *,
+    last_key: Callable[[], int] | None = None,
 ) -> pa.Array:
+    """Visible keys matching ``query``, newest first. ``last_key()`` is the highest key the
+    store has handed out: when the watermark has reached it, no row is above the watermark and
+    the scan of those rows is skipped."""
     terms = fulltext.parse_query(query)
     names = fulltext.check_fields(fields)
     if not refs:
@@ -62,16 +112,11 @@ def search_ids(
     found: set[int] = set()
     with con.cursor() as cur:
         if hits:
-            # the hits travel as one BIGINT[] parameter: a semi-join whose key range DuckDB
-            # pushes into the scan, so a few hits read a few row groups
-            scope, args = _scope(refs)
-            rows = cur.execute(
-                f"SELECT _pagination_key FROM rows WHERE {scope} AND {visible_predicate()} "
-                "AND _pagination_key IN (SELECT UNNEST(?::BIGINT[]))",
-                [*args, list(hits)],
-            ).fetchall()
-            found.update(r[0] for r in rows)
-        found.update(_scan(cur, refs, terms, names, watermark))
+            found.update(_visible_hits(cur, refs, list(hits)))
+        # keys are handed out before their rows commit, so a watermark at the last key handed
+        # out means every committed row is indexed
+        if last_key is None or last_key() > watermark:
+            found.update(_scan(cur, refs, terms, names, watermark))
     return pa.array(sorted(found, reverse=True), pa.int64())
 
 

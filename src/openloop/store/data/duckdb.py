@@ -42,7 +42,7 @@ from openloop.store.data._rows import (
     row_from_record,
 )
 from openloop.store.data._schema import ARROW_SCHEMA, REF_WHERE, ref_params, visible_predicate
-from openloop.store.data._sql import read_only_statement
+from openloop.store.data._sql import WATCHDOG, check_read_only, run_arrow
 from openloop.store.data.base import ObjectRef, RowError, WriteRequest, WriteResult
 
 __all__ = ["DuckDBStore", "visible_predicate"]
@@ -434,16 +434,9 @@ class DuckDBStore:
         limit = self._query_timeout if timeout is None else timeout
         cur = self._reader.cursor()
         try:
-            stmt = read_only_statement(cur, sql)
-        except InvalidInput:
-            cur.close()
-            raise
-        timer = threading.Timer(limit, cur.interrupt)
-        timer.daemon = True
-        timer.start()
-        try:
-            rel = cur.sql(stmt, params=params) if params else cur.sql(stmt)
-            return rel.to_arrow_table()
+            check_read_only(cur, sql)
+            with WATCHDOG.armed(cur, limit):
+                return run_arrow(cur, sql, params)
         except duckdb.InterruptException:
             raise InvalidInput(
                 f"query cancelled after {limit:g} s; narrow it (for example with a range on "
@@ -452,7 +445,6 @@ class DuckDBStore:
         except duckdb.Error as exc:
             raise InvalidInput(f"query failed: {exc}") from exc
         finally:
-            timer.cancel()
             cur.close()
 
     # -- search ---------------------------------------------------------------------------------
@@ -462,7 +454,9 @@ class DuckDBStore:
     ) -> pa.Array:
         """``_pagination_key`` of visible rows matching ``query``, newest first: index hits at or
         below the watermark, plus a scan of the rows above it."""
-        return _search.search_ids(self._reader, self._fts, ref_filter, query, fields)
+        return _search.search_ids(
+            self._reader, self._fts, ref_filter, query, fields, last_key=lambda: self._last_key
+        )
 
     def substring_scan_ids(
         self, ref_filter: Sequence[ObjectRef], query: str, *, fields: Sequence[str] | None = None
