@@ -8,13 +8,22 @@ from pathlib import Path
 
 import pytest
 
+from bench._gen import GEN_VERSION
 from bench.query import run_suite
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    base: Path = tmp_path_factory.mktemp("bench-data")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("bench-data")
+
+
+@pytest.fixture(scope="module")
+def smoke(base: Path) -> dict:
     return run_suite("smoke", seed=3, warm=1, base=base, workers=1, compile_reps=2)
+
+
+def test_the_cache_is_keyed_by_the_generator_version(smoke: dict, base: Path) -> None:
+    assert [p.name for p in base.iterdir()] == [f"smoke-s3-g{GEN_VERSION}"]
 
 
 def test_needles_are_planted(smoke: dict) -> None:

@@ -5,7 +5,7 @@ Used by :mod:`resolve` (which assembles the plan) and by :mod:`compile` (for typ
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +38,11 @@ class Item:
 
 def type_of(e: ast.Expr) -> str:
     """Static type of a bound expression: str, num, int, bool, ts, array, map, json, null."""
+    cls = e.__class__
+    if cls is ast.Column:
+        return e.type  # type: ignore[attr-defined, no-any-return]
+    if cls is ast.Func:
+        return _FUNC_TYPES.get(e.name) or (type_of(e.args[0]) if e.args else "json")  # type: ignore[attr-defined]
     if isinstance(e, ast.Column):
         return e.type
     if isinstance(e, ast.JsonPath | ast.JsonExtract):
@@ -89,13 +94,22 @@ def parse_timestamp(text: str) -> str | None:
         return None
     if dt.tzinfo is not None:
         dt = dt.astimezone(UTC).replace(tzinfo=None)
+    if dt.year >= 1000:  # isoformat is the same text, several times cheaper than strftime
+        return dt.isoformat(" ", "microseconds")
     return dt.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def contains_aggregate(e: ast.Expr) -> bool:
+    if e.__class__ in _LEAVES:
+        return False
     if isinstance(e, ast.Func) and e.name in AGGREGATES:
         return True
     return any(contains_aggregate(c) for c in children(e))
+
+
+#: Node types without sub-expressions.
+_LEAVES = frozenset((ast.Column, ast.Literal, ast.JsonPath, ast.MapValue, ast.MapLookup,
+                     ast.ArrayItem, ast.Search, ast.Interval, ast.Field, ast.Star))  # fmt: skip
 
 
 def children(e: ast.Expr) -> list[ast.Expr]:
@@ -125,12 +139,17 @@ class Binder:
 
     def bind(self, e: ast.Expr, *, allow_agg: bool, use_aliases: bool = True,
              in_agg: bool = False) -> ast.Expr:  # fmt: skip
-        b = lambda x, **kw: self.bind(x, allow_agg=allow_agg, use_aliases=use_aliases,  # noqa: E731
-                                      in_agg=kw.get("in_agg", in_agg))  # fmt: skip
-        if isinstance(e, ast.Field):
-            return self._field(e, use_aliases)
-        if isinstance(e, ast.Literal | ast.Interval):
+        cls = e.__class__
+        if cls is ast.Field:
+            return self._field(e, use_aliases)  # type: ignore[arg-type]
+        if cls is ast.Literal or cls is ast.Interval:
             return e
+
+        def b(x: ast.Expr, in_agg: bool = in_agg) -> ast.Expr:
+            return self.bind(x, allow_agg=allow_agg, use_aliases=use_aliases, in_agg=in_agg)
+
+        if cls is ast.Func:
+            return self._func(e, b, allow_agg, in_agg)  # type: ignore[arg-type]
         if isinstance(e, ast.Star):
             raise self.err(e.pos, "* is only allowed as `select *` or `count(*)`")
         if isinstance(e, ast.Binary):
@@ -144,19 +163,19 @@ class Binder:
                 type_of(right),
             ):
                 raise self.err(e.pos, "arithmetic on text; use concat() to join strings")
-            return replace(e, left=left, right=right)
+            return ast.Binary(e.op, left, right, pos=e.pos)
         if isinstance(e, ast.Unary):
-            return replace(e, operand=b(e.operand))
+            return ast.Unary(e.op, b(e.operand), pos=e.pos)
         if isinstance(e, ast.IsNull):
-            return replace(e, operand=b(e.operand))
+            return ast.IsNull(b(e.operand), e.negated, pos=e.pos)
         if isinstance(e, ast.InList):
-            return replace(e, operand=b(e.operand), items=tuple(b(i) for i in e.items))
+            return ast.InList(b(e.operand), tuple(b(i) for i in e.items), e.negated, pos=e.pos)
         if isinstance(e, ast.Ternary):
-            return replace(e, cond=b(e.cond), then=b(e.then), otherwise=b(e.otherwise))
+            return ast.Ternary(b(e.cond), b(e.then), b(e.otherwise), pos=e.pos)
         if isinstance(e, ast.Cast):
-            return replace(e, operand=b(e.operand))
+            return ast.Cast(b(e.operand), e.type_name, pos=e.pos)
         if isinstance(e, ast.AnySpan):
-            return replace(e, cond=self.bind(e.cond, allow_agg=False, use_aliases=False))
+            return ast.AnySpan(self.bind(e.cond, allow_agg=False, use_aliases=False), pos=e.pos)
         if isinstance(e, ast.FilterSpans):
             raise self.err(e.pos, "FILTER_SPANS must be a top-level AND term of the filter")
         if isinstance(e, ast.Func):
@@ -225,7 +244,7 @@ class Binder:
             if not (isinstance(arg, ast.Literal) and isinstance(arg.value, str)):
                 raise self.err(e.pos, "search() takes a quoted text")
             return ast.Search(arg.value, None)
-        args = tuple(b(a, in_agg=in_agg or name in AGGREGATES) for a in e.args)
+        args = tuple(b(a, in_agg or name in AGGREGATES) for a in e.args)
         if name == "percentile":
             p = args[1]
             if not (

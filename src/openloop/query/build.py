@@ -4,6 +4,7 @@ inputs, so a dashboard re-running the same queries pays for compilation once."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -15,7 +16,8 @@ from sqlglot import exp
 from openloop.errors import QueryError
 
 from . import ast
-from .compile import ExprCompiler, SearchFn, col, visible_predicate
+from ._render import fragment, release, render, render_part
+from .compile import ExprCompiler, SearchFn, check_version, col, visible_predicate
 from .dialects import all_of, any_of, get_dialect
 from .parser import parse
 from .resolve import SOURCE_KINDS, resolve
@@ -58,6 +60,12 @@ def source_predicate(refs: list[tuple[str, str]]) -> exp.Expr:
     return exp.Paren(this=any_of(*terms)) if len(terms) > 1 else terms[0]
 
 
+@functools.lru_cache(maxsize=256)
+def _base_sql(refs: tuple[tuple[str, str], ...], version: int | None, dialect: str) -> str:
+    """The source + visibility predicate, rendered once per refs, version and dialect."""
+    return render_part(all_of(source_predicate(list(refs)), visible_predicate(version)), dialect)
+
+
 def compile_query(query: ast.Query | str, *, dialect: str, resolver: Resolver,
                   search: SearchFn | None = None, version: int | str | None = None,
                   default_limit: int = 100, max_limit: int = 10_000, strict: bool = False,
@@ -90,8 +98,10 @@ def compile_query(query: ast.Query | str, *, dialect: str, resolver: Resolver,
             return replace(hit, warnings=[dict(w) for w in hit.warnings])
         plan = resolve(q, default_limit=default_limit, max_limit=max_limit, strict=strict)
 
+        refs_key = tuple(refs)
+
         def base() -> exp.Expr:
-            return all_of(source_predicate(refs), visible_predicate(version))
+            return fragment(_base_sql(refs_key, check_version(version), d.name))
 
         warnings = list(plan.warnings)
         xc = ExprCompiler(d, text=q.text, base=base, refs=refs, search=search,
@@ -107,7 +117,9 @@ def compile_query(query: ast.Query | str, *, dialect: str, resolver: Resolver,
         if d.query_settings:
             sel.set("settings", [exp.EQ(this=exp.var(k), expression=exp.Literal.number(v))
                                  for k, v in d.query_settings.items()])  # fmt: skip
-        sql = asm.finish(sel).sql(dialect=d.name, copy=False)  # the only rendering
+        tree = asm.finish(sel)
+        sql = render(tree, d.name)  # the only rendering
+        release(tree)
     except RecursionError:
         raise QueryError("query is nested too deeply") from None
     preview = (

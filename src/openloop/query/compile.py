@@ -23,7 +23,7 @@ from .dialects import Dialect, all_of, any_of, fn, lit
 from .resolve import SEARCH_FIELDS, bucket_unit, parse_timestamp, type_of
 from .tokens import error_at
 
-__all__ = ["ExprCompiler", "col", "visible_predicate"]
+__all__ = ["ExprCompiler", "check_version", "col", "visible_predicate"]
 
 SearchFn = Callable[[list[tuple[str, str]], str, list[str] | None], Sequence[int]]
 _CMP = {"eq": exp.EQ, "ne": exp.NEQ, "lt": exp.LT, "le": exp.LTE, "gt": exp.GT, "ge": exp.GTE,
@@ -44,14 +44,19 @@ def _visible_tree(version: int | None) -> exp.Expr:
     return sqlglot.parse_one(shared_rule(version), read="duckdb")
 
 
-def visible_predicate(version: int | str | None = None) -> exp.Expr:
-    """Rows visible now (``version=None``) or as of transaction ``version`` (an ``_xact_id``,
-    as an int or a string of digits)."""
+def check_version(version: int | str | None) -> int | None:
+    """``version`` as an ``_xact_id`` (an int or a string of digits) or None; else QueryError."""
     if isinstance(version, str) and version.isdigit() and len(version) < 20:
         version = int(version)
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
         raise QueryError("version must be an integer transaction id")
-    return _visible_tree(version).copy()
+    return version
+
+
+def visible_predicate(version: int | str | None = None) -> exp.Expr:
+    """Rows visible now (``version=None``) or as of transaction ``version`` (an ``_xact_id``,
+    as an int or a string of digits)."""
+    return _visible_tree(check_version(version)).copy()
 
 
 class ExprCompiler:
@@ -92,6 +97,11 @@ class ExprCompiler:
         return s
 
     def expr(self, e: ast.Expr, want: str | None = None) -> exp.Expr:
+        cls = e.__class__  # the frequent node types first (ast classes have no subclasses)
+        if cls is ast.Func:
+            return self._func(e, want)  # type: ignore[arg-type]
+        if cls is ast.Binary:
+            return self._binary(e)  # type: ignore[arg-type]
         d = self.d
         if isinstance(e, ast.Column):
             if e.type == "json":
@@ -360,7 +370,14 @@ def _sorted_keys(found: Any) -> list[int]:
     """Distinct keys, ascending, from a list of ints or a pyarrow array (what
     ``DataStore.search_ids`` returns)."""
     if hasattr(found, "to_numpy"):
-        return np.unique(np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)).tolist()
+        keys = np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
+        if len(keys) > 1:
+            # The store answers newest first: distinct and descending is the common case.
+            if bool((keys[1:] < keys[:-1]).all()):
+                keys = keys[::-1]
+            elif not bool((keys[1:] > keys[:-1]).all()):
+                keys = np.unique(keys)
+        return keys.tolist()  # type: ignore[no-any-return]
     return sorted({int(i) for i in found})
 
 

@@ -61,6 +61,9 @@ _COMPARE = {"=": "eq", "==": "eq", "!=": "ne", "<>": "ne", "<": "lt", "<=": "le"
 _ARITH = {"+": ("add", 6), "-": ("sub", 6), "*": ("mul", 7), "/": ("div", 7), "%": ("mod", 7)}
 _WORD_OPS = {"like": "like", "ilike": "ilike", "match": "match", "includes": "includes",
              "contains": "includes"}  # fmt: skip
+#: Words that continue an expression as a comparison (after ``NOT``: the negatable ones).
+_NOT_COMPARE_WORDS = frozenset(("in", "between", *_WORD_OPS))
+_COMPARE_WORDS = _NOT_COMPARE_WORDS | {"is"}
 _UNITS = ("second", "minute", "hour", "day", "week", "month", "year")
 _CAST_TYPES = {"varchar": "string", "string": "string", "text": "string", "char": "string",
                "double": "number", "float": "number", "real": "number", "number": "number",
@@ -96,12 +99,15 @@ class ExprParser:
             self.i += 1
         return tok
 
+    # The token list always ends with the eof token and ``advance`` never moves past it, so
+    # ``self.tokens[self.i]`` is always valid (what ``peek()`` returns).
     def at_op(self, *ops: str) -> bool:
-        tok = self.peek()
+        tok = self.tokens[self.i]
         return tok.kind == "op" and tok.value in ops
 
     def at_word(self, *words: str) -> bool:
-        return self.peek().is_word(*words)
+        tok = self.tokens[self.i]
+        return tok.kind == "ident" and tok.value.lower() in words
 
     def expect_op(self, op: str, what: str = "") -> Token:
         if not self.at_op(op):
@@ -145,31 +151,39 @@ class ExprParser:
         left = self.prefix()
         while True:
             tok = self.peek()
-            pos = tok.pos
-            if tok.kind == "op" and tok.value in _ARITH:
-                name, bp = _ARITH[tok.value]
-                if bp <= min_bp:
+            kind = tok.kind
+            if kind == "op":
+                arith = _ARITH.get(tok.value)
+                if arith is not None:
+                    name, bp = arith
+                    if bp <= min_bp:
+                        return left
+                    self.advance()
+                    left = ast.Binary(name, left, self.binary(bp), pos=tok.pos)
+                elif min_bp < 5 and tok.value in _COMPARE:
+                    left = self._comparison(left)
+                else:
                     return left
-                self.advance()
-                left = ast.Binary(name, left, self.binary(bp), pos=pos)
-            elif tok.is_word("or", "and"):
-                bp = 2 if tok.value.lower() == "or" else 3
-                if bp <= min_bp:
+            elif kind == "ident":
+                word = tok.value.lower()
+                if word == "or" or word == "and":
+                    bp = 2 if word == "or" else 3
+                    if bp <= min_bp:
+                        return left
+                    self.advance()
+                    left = ast.Binary(word, left, self.binary(bp), pos=tok.pos)
+                elif min_bp < 5 and (
+                    word in _COMPARE_WORDS or (word == "not" and self._not_compare())
+                ):
+                    left = self._comparison(left)
+                else:
                     return left
-                self.advance()
-                left = ast.Binary(tok.value.lower(), left, self.binary(bp), pos=pos)
-            elif min_bp < 5 and self._at_comparison():
-                left = self._comparison(left)
             else:
                 return left
 
-    def _at_comparison(self) -> bool:
-        tok = self.peek()
-        if tok.kind == "op":
-            return tok.value in _COMPARE
-        if tok.is_word("is", "in", "between", *_WORD_OPS):
-            return True
-        return tok.is_word("not") and self.peek(1).is_word("in", "between", *_WORD_OPS)
+    def _not_compare(self) -> bool:
+        nxt = self.peek(1)
+        return nxt.kind == "ident" and nxt.value.lower() in _NOT_COMPARE_WORDS
 
     def _comparison(self, left: ast.Expr) -> ast.Expr:
         tok = self.advance()
@@ -226,10 +240,11 @@ class ExprParser:
 
     def prefix(self) -> ast.Expr:
         tok = self.peek()
-        if tok.is_word("not"):
+        kind = tok.kind
+        if kind == "ident" and tok.value.lower() == "not":
             self.advance()
             return ast.Unary("not", self.binary(4), pos=tok.pos)
-        if tok.kind == "op" and tok.value in "-+":
+        if kind == "op" and (tok.value == "-" or tok.value == "+"):
             self.advance()
             operand = self.binary(7)
             if tok.value == "+":
@@ -299,14 +314,17 @@ class ExprParser:
     def _path(self, head: str, tok: Token, bare_ok: bool = False) -> ast.Expr:
         parts: list[str | int] = [head]
         while True:
-            if self.at_op("."):
+            nxt = self.peek()
+            if nxt.kind != "op":
+                break
+            if nxt.value == ".":
                 self.advance()
                 key = self.advance()
                 if key.kind not in ("ident", "qident", "number") or (key.kind == "number" and \
                         not key.value.isdigit()):  # fmt: skip
                     raise self.error("expected a field name after '.'", key)
                 parts.append(key.value)
-            elif self.at_op("["):
+            elif nxt.value == "[":
                 self.advance()
                 parts.append(self._index())
                 self.expect_op("]", " to close '['")

@@ -186,46 +186,47 @@ class _SqlParser(_Common):
         seen: set[str] = set()
         while True:
             tok = self.peek()
-            if tok.is_word("unpivot"):
+            word = tok.value.lower() if tok.kind == "ident" else ""
+            if word == "unpivot":
                 self.advance()
                 unpivots.append(self._unpivot())
-            elif tok.is_word("pivot"):
+            elif word == "pivot":
                 self.once(seen, "pivot", self.advance())
                 q["pivot"] = self._pivot(tok.pos)
-            elif tok.is_word("tablesample"):
+            elif word == "tablesample":
                 self.once(seen, "tablesample", self.advance())
                 paren = self.at_op("(") and bool(self.advance())
                 q["sample"] = self.sample()
                 if paren:
                     self.expect_op(")")
-            elif tok.is_word("where"):
+            elif word == "where":
                 self.once(seen, "where", self.advance())
                 q["filter"] = self.expr()
-            elif tok.is_word("group"):
+            elif word == "group":
                 self.once(seen, "group by", self.advance())
                 self.expect_word("by")
                 q["group_by"] = tuple(self._group_list())
-            elif tok.is_word("having"):
+            elif word == "having":
                 self.once(seen, "having", self.advance())
                 q["having"] = self.expr()
-            elif tok.is_word("order"):
+            elif word == "order":
                 self.once(seen, "order by", self.advance())
                 self.expect_word("by")
                 q["sort"] = tuple(self.sort_list())
-            elif tok.is_word("limit"):
+            elif word == "limit":
                 self.once(seen, "limit", self.advance())
                 q["limit"] = self.integer("LIMIT")
-            elif tok.is_word("offset"):
+            elif word == "offset":
                 self.once(seen, "offset", self.advance())
                 cur = self.advance()
                 if cur.kind != "string":
                     raise self.error("numeric OFFSET is not supported; pass the cursor string "
                                      "from the previous page: OFFSET '<cursor>'", cur)  # fmt: skip
                 q["cursor"] = cur.value
-            elif tok.is_word("join", "union", "intersect", "except", "inner", "left", "right",
-                             "cross", "full"):  # fmt: skip
+            elif word in ("join", "union", "intersect", "except", "inner", "left", "right",
+                          "cross", "full"):  # fmt: skip
                 raise self.error(f"{tok.value.upper()} is not supported: a query reads one source")
-            elif tok.is_word("settings"):
+            elif word == "settings":
                 raise self.error("SETTINGS is not supported")
             else:
                 break

@@ -8,6 +8,7 @@ problem is a :class:`~openloop.errors.QueryError` pointing at the offending text
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, field
 
 from . import ast
@@ -57,7 +58,6 @@ class Plan:
 def resolve(query: ast.Query, *, default_limit: int = 100, max_limit: int = 10_000,
             strict: bool = False) -> Plan:  # fmt: skip
     """Bind and check ``query``. Raises QueryError."""
-    from .catalog import SUMMARY_STAR
 
     q = query
     src = q.source
@@ -112,8 +112,7 @@ def resolve(query: ast.Query, *, default_limit: int = 100, max_limit: int = 10_0
     for si in q.select or (ast.SelectItem(ast.Star()),):
         if isinstance(si.expr, ast.Star):
             star = True
-            for name, kind in SUMMARY_STAR if summary else STAR_COLUMNS:
-                items.append(Item(name, ast.Column(name, kind), kind))
+            items.extend(_star_items(summary))
             continue
         bound = binder.bind(si.expr, allow_agg=True, use_aliases=False)
         name = si.alias or _implicit_name(si)
@@ -181,6 +180,15 @@ def resolve(query: ast.Query, *, default_limit: int = 100, max_limit: int = 10_0
             raise error_at(q.text, 0, msg)
         plan.warnings.append({"code": "no_range_filter", "message": msg})
     return plan
+
+
+@functools.cache
+def _star_items(summary: bool) -> tuple[Item, ...]:
+    """The items of ``select *`` (immutable, so shared by every query)."""
+    from .catalog import SUMMARY_STAR
+
+    return tuple(Item(name, ast.Column(name, kind), kind)
+                 for name, kind in (SUMMARY_STAR if summary else STAR_COLUMNS))  # fmt: skip
 
 
 def _implicit_name(si: ast.SelectItem) -> str:
