@@ -136,22 +136,33 @@ def scan_ids(
 
 
 def backlog(con: duckdb.DuckDBPyConnection, watermark: int) -> Iterator[fulltext.IndexBatch]:
-    """Rows stored above the index watermark (after a crash or a lost index), in key order."""
+    """Rows stored above the index watermark (after a crash, a lost index or a bulk load), in
+    key order, 5,000 at a time. Each page is found on the key column alone, then its text is
+    read as one key range: an ``ORDER BY ... LIMIT`` over the text columns would read many
+    times the page to sort it."""
     fields = ", ".join(fulltext.column_text_sql(f) for f in fulltext.SEARCH_FIELDS)
     with con.cursor() as cur:
         top = cur.execute("SELECT coalesce(max(_pagination_key), -1) FROM rows").fetchall()[0][0]
         last = watermark
-        while True:
-            recs = cur.execute(
-                f"SELECT _pagination_key, object_type, object_id, {fields} FROM rows "
-                "WHERE _pagination_key > ? AND NOT _object_delete "
-                "ORDER BY _pagination_key LIMIT 5000",
-                [last],
-            ).fetchall()
-            if not recs:
-                yield fulltext.IndexBatch([], [], [], {}, upto=top)
-                return
-            cols = list(zip(*recs, strict=True))
+        while last < top:
+            bound = cur.execute(
+                "SELECT max(k) FROM (SELECT _pagination_key AS k FROM rows "
+                "WHERE _pagination_key > ? AND _pagination_key <= ? ORDER BY k LIMIT 5000)",
+                [last, top],
+            ).fetchall()[0][0]
+            if bound is None:
+                break
+            page = (
+                cur.sql(
+                    f"SELECT _pagination_key, object_type, object_id, {fields} FROM rows "
+                    "WHERE _pagination_key > $1 AND _pagination_key <= $2 AND NOT _object_delete",
+                    params=[last, bound],
+                )
+                .to_arrow_table()
+                .sort_by("_pagination_key")
+            )
+            cols = [c.to_pylist() for c in page.columns]
             texts = dict(zip(fulltext.SEARCH_FIELDS, cols[3:], strict=True))
-            yield fulltext.IndexBatch(cols[0], cols[1], cols[2], texts)
-            last = recs[-1][0]
+            yield fulltext.IndexBatch(cols[0], cols[1], cols[2], texts, upto=bound)
+            last = bound
+        yield fulltext.IndexBatch([], [], [], {}, upto=top)
