@@ -149,7 +149,15 @@ def to_columns(rows: Sequence[IncomingRow]) -> dict[str, Sequence[Any]]:
     ``_pagination_key``...) are not included. JSON columns are UTF-8 ``bytes`` or ``None``."""
     records = []
     dumps = orjson.dumps
-    for row in rows:
+    json_fields = JSON_FIELDS
+    fixed = _FIXED
+    # The inputs of hot_columns, gathered in the same pass (a delete has no hot values).
+    attrs: list[Mapping[str, Any] | None] = []
+    meta: list[Mapping[str, Any] | None] = []
+    metrics: list[Mapping[str, Any] | None] = []
+    errors: list[Any] = []
+    comments: list[int] = []
+    for i, row in enumerate(rows):
         f = row.fields
         get = f.get
         span_id = get("span_id") or row.id
@@ -158,43 +166,56 @@ def to_columns(rows: Sequence[IncomingRow]) -> dict[str, Sequence[Any]]:
         # A comment (feedback text pointing at another row through origin.id) is not a span:
         # it must not count as a trace root, and its type says what it is.
         comment = "comment" in f and isinstance(get("origin"), dict)
-        base = (
-            row.id,
-            row.created,
-            span_id,
-            get("root_span_id") or span_id,
-            parents,
-            not parents and not comment,
-            get("tags"),
-            list(scores.items()) if scores else None,
-            row.is_delete,
-        )
+        if comment:
+            comments.append(i)
         encoded = row.encoded or _EMPTY
         json_values = [
             None if (v := get(name)) is None else (encoded.get(name) or dumps(v))
-            for name in JSON_FIELDS
+            for name in json_fields
         ]
-        extra = {k: v for k, v in f.items() if k not in _FIXED} if len(f) > 0 else None
-        records.append((*base, *json_values, dumps(extra) if extra else None))
+        extra = None
+        for k in f:
+            if k not in fixed:
+                extra = {k: v for k, v in f.items() if k not in fixed}
+                break
+        records.append(
+            (
+                row.id,
+                row.created,
+                span_id,
+                get("root_span_id") or span_id,
+                parents,
+                not parents and not comment,
+                get("tags"),
+                list(scores.items()) if scores else None,
+                row.is_delete,
+                *json_values,
+                dumps(extra) if extra else None,
+            )
+        )
+        if row.is_delete:
+            attrs.append(None)
+            meta.append(None)
+            metrics.append(None)
+            errors.append(None)
+        else:
+            attrs.append(_obj(get("span_attributes")))
+            meta.append(_obj(get("metadata")))
+            metrics.append(_obj(get("metrics")))
+            errors.append(get("error"))
     if not records:
         return {name: [] for name in COLUMN_NAMES}
     columns: dict[str, Sequence[Any]] = dict(
         zip(_RECORD_NAMES, zip(*records, strict=True), strict=True)
     )
-    live = [_EMPTY if r.is_delete else r.fields for r in rows]
-    hot = hot_columns(
-        [_obj(f.get("span_attributes")) for f in live],
-        [_obj(f.get("metadata")) for f in live],
-        [_obj(f.get("metrics")) for f in live],
-        [f.get("error") for f in live],
-    )
-    for i, row in enumerate(rows):
-        f = row.fields
-        if hot["span_type"][i] is None and "comment" in f and isinstance(f.get("origin"), dict):
-            hot["span_type"][i] = "comment"
+    hot = hot_columns(attrs, meta, metrics, errors)
+    span_types = hot["span_type"]
+    for i in comments:
+        if span_types[i] is None:
+            span_types[i] = "comment"
     columns.update(hot)
     return {name: columns[name] for name in COLUMN_NAMES}
 
 
 def _obj(value: Any) -> Mapping[str, Any] | None:
-    return value if isinstance(value, Mapping) else None
+    return value if value.__class__ is dict or isinstance(value, Mapping) else None

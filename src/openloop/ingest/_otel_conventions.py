@@ -61,6 +61,8 @@ _MODEL_KEYS = (
     "embedding.model_name",
 )
 _PROVIDER_KEYS = ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system")
+_MODEL_ATTRS = frozenset(_MODEL_KEYS)
+_PROVIDER_ATTRS = frozenset(_PROVIDER_KEYS)
 
 #: metric name → attribute keys, first present wins.
 _TOKEN_KEYS: dict[str, tuple[str, ...]] = {
@@ -92,6 +94,11 @@ _TOKEN_KEYS: dict[str, tuple[str, ...]] = {
     ),
 }
 _COST_KEYS = ("llm.cost.total", "gen_ai.usage.cost")
+_TTFT_KEY = "gen_ai.response.time_to_first_chunk"
+#: Every attribute :func:`metrics` reads; a span with none of them skips the lookups.
+_METRIC_ATTRS = frozenset(
+    {key for keys in _TOKEN_KEYS.values() for key in keys} | {*_COST_KEYS, _TTFT_KEY}
+)
 
 
 def _pop_text(attrs: Attrs, keys: tuple[str, ...]) -> str | None:
@@ -105,6 +112,8 @@ def _pop_text(attrs: Attrs, keys: tuple[str, ...]) -> str | None:
 
 def _number(value: Any) -> float | int | None:
     """A finite number out of an int, float or numeric string; ``None`` otherwise."""
+    if value.__class__ is int:
+        return value
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
@@ -138,7 +147,9 @@ def span_type(attrs: Attrs) -> tuple[str, str | None, str | None]:
     if isinstance(request_type, str) and request_type:
         del attrs["llm.request.type"]
         return "llm", request_type, None
-    if any(isinstance(attrs.get(k), str) for k in _MODEL_KEYS):
+    if not attrs.keys().isdisjoint(_MODEL_ATTRS) and any(
+        isinstance(attrs.get(k), str) for k in _MODEL_KEYS
+    ):
         return "llm", None, None
     return "function", None, None
 
@@ -146,18 +157,19 @@ def span_type(attrs: Attrs) -> tuple[str, str | None, str | None]:
 def model_metadata(attrs: Attrs) -> Attrs:
     """``model``, ``provider`` and ``params`` for ``metadata`` (only the keys found)."""
     out: Attrs = {}
-    model = _pop_text(attrs, _MODEL_KEYS)
+    keys = attrs.keys()
+    model = None if keys.isdisjoint(_MODEL_ATTRS) else _pop_text(attrs, _MODEL_KEYS)
     if model is not None:
         out["model"] = model
-    provider = _pop_text(attrs, _PROVIDER_KEYS)
+    provider = None if keys.isdisjoint(_PROVIDER_ATTRS) else _pop_text(attrs, _PROVIDER_KEYS)
     if provider is not None:
         out["provider"] = provider
     params: Attrs = {}
-    invocation = attrs.get("llm.invocation_parameters")
-    parsed = parse_json(invocation)
-    if isinstance(parsed, dict):
-        del attrs["llm.invocation_parameters"]
-        params.update(parsed)
+    if "llm.invocation_parameters" in attrs:
+        parsed = parse_json(attrs["llm.invocation_parameters"])
+        if isinstance(parsed, dict):
+            del attrs["llm.invocation_parameters"]
+            params.update(parsed)
     for key in [k for k in attrs if k.startswith("gen_ai.request.")]:
         params[key[len("gen_ai.request.") :]] = attrs.pop(key)
     if params:
@@ -168,9 +180,13 @@ def model_metadata(attrs: Attrs) -> Attrs:
 def metrics(attrs: Attrs) -> Attrs:
     """Token counts, cost and time to first token found in ``attrs``."""
     out: Attrs = {}
+    if attrs.keys().isdisjoint(_METRIC_ATTRS):
+        return out
     for metric, keys in _TOKEN_KEYS.items():
         for key in keys:
-            value = _number(attrs.get(key))
+            if key not in attrs:
+                continue
+            value = _number(attrs[key])
             # A count that is fractional or outside [0, 2**53] is garbage; it stays in metadata.
             if isinstance(value, int) and 0 <= value <= 2**53:
                 out[metric] = value
@@ -185,22 +201,28 @@ def metrics(attrs: Attrs) -> Attrs:
             out["estimated_cost"] = cost
             del attrs[key]
             break
-    ttft = _number(attrs.get("gen_ai.response.time_to_first_chunk"))
+    ttft = _number(attrs.get(_TTFT_KEY))
     if ttft is not None:
         out["time_to_first_token"] = ttft
-        del attrs["gen_ai.response.time_to_first_chunk"]
+        del attrs[_TTFT_KEY]
     return out
+
+
+_NAMED_KEYS = (
+    ("session_id", ("session.id", "gen_ai.conversation.id")),
+    ("user_id", ("user.id",)),
+    ("tool_name", ("gen_ai.tool.name", "tool.name")),
+    ("tool_call_id", ("gen_ai.tool.call.id",)),
+)
+_NAMED_ATTRS = frozenset(key for _, keys in _NAMED_KEYS for key in keys)
 
 
 def named_metadata(attrs: Attrs) -> Attrs:
     """``session_id``, ``user_id``, ``tool_name`` and ``tool_call_id`` for ``metadata``."""
     out: Attrs = {}
-    for target, keys in (
-        ("session_id", ("session.id", "gen_ai.conversation.id")),
-        ("user_id", ("user.id",)),
-        ("tool_name", ("gen_ai.tool.name", "tool.name")),
-        ("tool_call_id", ("gen_ai.tool.call.id",)),
-    ):
+    if attrs.keys().isdisjoint(_NAMED_ATTRS):
+        return out
+    for target, keys in _NAMED_KEYS:
         for key in keys:
             value = attrs.get(key)
             if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
@@ -210,7 +232,9 @@ def named_metadata(attrs: Attrs) -> Attrs:
 
 
 def tags(attrs: Attrs) -> list[str] | None:
-    value = parse_json(attrs.get("tag.tags"))
+    if "tag.tags" not in attrs:
+        return None
+    value = parse_json(attrs["tag.tags"])
     if isinstance(value, str):
         value = [value]
     if isinstance(value, list) and all(isinstance(t, str) for t in value):
@@ -221,7 +245,9 @@ def tags(attrs: Attrs) -> list[str] | None:
 
 def user_metadata(attrs: Attrs) -> Attrs:
     """OpenInference's ``metadata`` attribute (a JSON object text) to merge into ``metadata``."""
-    parsed = parse_json(attrs.get("metadata"))
+    if "metadata" not in attrs:
+        return {}
+    parsed = parse_json(attrs["metadata"])
     if isinstance(parsed, dict):
         del attrs["metadata"]
         return parsed

@@ -173,9 +173,13 @@ def _convert_ids(obj: Any, where: str, keys: tuple[str, ...]) -> None:
         obj[key] = base64.b64encode(raw).decode("ascii")
 
 
+#: Strings this short (in characters) cannot exceed :data:`MAX_STRING_BYTES` UTF-8 bytes.
+SAFE_STRING_CHARS = MAX_STRING_BYTES // 4
+
+
 def truncate(text: str) -> str:
     """Cut ``text`` to :data:`MAX_STRING_BYTES` UTF-8 bytes, marking how much was dropped."""
-    if len(text) * 4 <= MAX_STRING_BYTES:
+    if len(text) <= SAFE_STRING_CHARS:
         return text
     raw = text.encode("utf-8", "replace")
     if len(raw) <= MAX_STRING_BYTES:
@@ -207,4 +211,18 @@ def any_value(value: Any) -> Any:
 
 def attributes(key_values: Any) -> dict[str, Any]:
     """A repeated ``KeyValue`` as a dict (a repeated key keeps its last value)."""
-    return {truncate(kv.key): any_value(kv.value) for kv in key_values}
+    out: dict[str, Any] = {}
+    safe = SAFE_STRING_CHARS
+    for kv in key_values:
+        key = kv.key
+        if len(key) > safe:
+            key = truncate(key)
+        value = kv.value
+        # A non-empty string_value means the oneof holds a string (the common case): one
+        # field read instead of WhichOneof plus a read.
+        text = value.string_value
+        if text:
+            out[key] = text if len(text) <= safe else truncate(text)
+        else:
+            out[key] = any_value(value)
+    return out

@@ -267,9 +267,10 @@ def event_messages(events: list[Attrs]) -> tuple[Any, Any]:
 # -- retrieval ------------------------------------------------------------------------------------
 
 
-def retrieval_documents(attrs: Attrs) -> list[Any] | None:
+def retrieval_documents(attrs: Attrs, indexed: bool = True) -> list[Any] | None:
+    """``retrieval.documents.N.document.*`` (when ``indexed``), else ``gen_ai.retrieval.documents``."""
     docs = []
-    for flat in take_indexed(attrs, "retrieval.documents"):
+    for flat in take_indexed(attrs, "retrieval.documents") if indexed else ():
         doc = {
             "id": flat.get("document.id"),
             "content": flat.get("document.content"),
@@ -286,10 +287,11 @@ def retrieval_documents(attrs: Attrs) -> list[Any] | None:
 
 def _value(attrs: Attrs, prefix: str) -> Any:
     """OpenInference ``input.value``/``output.value``, parsed when its mime type says JSON."""
-    if f"{prefix}.value" not in attrs:
+    key = prefix + ".value"
+    if key not in attrs:
         return None
-    value = attrs.pop(f"{prefix}.value")
-    mime = attrs.pop(f"{prefix}.mime_type", None)
+    value = attrs.pop(key)
+    mime = attrs.pop(prefix + ".mime_type", None)
     return parse_json(value) if isinstance(mime, str) and "json" in mime.lower() else value
 
 
@@ -298,32 +300,93 @@ def _texts(attrs: Attrs, prefix: str, key: str) -> list[Any] | None:
     return texts or None
 
 
+#: Heads of the ``prefix.N.rest`` attribute families that :func:`span_io` reads.
+_INDEXED_HEADS = (
+    "llm.input_messages.",
+    "gen_ai.prompt.",
+    "llm.prompts.",
+    "embedding.embeddings.",
+    "llm.output_messages.",
+    "gen_ai.completion.",
+    "llm.choices.",
+    "retrieval.documents.",
+)
+#: The single attributes :func:`span_io` reads.
+_IO_KEYS = frozenset(
+    {
+        "gen_ai.input.messages",
+        "gen_ai.system_instructions",
+        "gen_ai.tool.call.arguments",
+        "gen_ai.retrieval.query.text",
+        "input.value",
+        "gen_ai.prompt",
+        "gen_ai.output.messages",
+        "gen_ai.tool.call.result",
+        "gen_ai.retrieval.documents",
+        "output.value",
+        "gen_ai.completion",
+    }
+)
+
+
+def _present(attrs: Attrs) -> set[str]:
+    """Which of :data:`_IO_KEYS` and of :data:`_INDEXED_HEADS` (dot included) ``attrs`` holds,
+    in one pass over the keys: the forms a span lacks then cost nothing."""
+    found = attrs.keys() & _IO_KEYS
+    for key in attrs:
+        if key.startswith(_INDEXED_HEADS):
+            found.update(h for h in _INDEXED_HEADS if key.startswith(h))
+    return found
+
+
+def _pop_json(attrs: Attrs, key: str, has: set[str]) -> Any:
+    return parse_json(attrs.pop(key)) if key in has else None
+
+
 def span_io(attrs: Attrs, events: list[Attrs]) -> tuple[Any, Any]:
     """The row's ``(input, output)``: the first form present wins; every form is consumed."""
-    events_in, events_out = event_messages(events)
-    inputs = [
-        genai_input(attrs),
-        openinference_messages(attrs, "llm.input_messages"),
-        openllmetry_messages(attrs, "gen_ai.prompt"),
+    events_in, events_out = event_messages(events) if events else (None, None)
+    has = _present(attrs)
+    if not has:
+        return events_in, events_out
+    inputs = (
+        genai_input(attrs)
+        if "gen_ai.input.messages" in has or "gen_ai.system_instructions" in has
+        else None,
+        openinference_messages(attrs, "llm.input_messages")
+        if "llm.input_messages." in has
+        else None,
+        openllmetry_messages(attrs, "gen_ai.prompt") if "gen_ai.prompt." in has else None,
         events_in,
-        _texts(attrs, "llm.prompts", "prompt.text"),
-        parse_json(attrs.pop("gen_ai.tool.call.arguments", None)),
+        _texts(attrs, "llm.prompts", "prompt.text") if "llm.prompts." in has else None,
+        _pop_json(attrs, "gen_ai.tool.call.arguments", has),
         attrs.pop("gen_ai.retrieval.query.text", None),
-        _texts(attrs, "embedding.embeddings", "embedding.text"),
-        _value(attrs, "input"),
-        parse_json(attrs.pop("gen_ai.prompt", None)),
-    ]
-    outputs = [
-        genai_output(attrs),
-        openinference_messages(attrs, "llm.output_messages"),
-        openllmetry_messages(attrs, "gen_ai.completion"),
+        _texts(attrs, "embedding.embeddings", "embedding.text")
+        if "embedding.embeddings." in has
+        else None,
+        _value(attrs, "input") if "input.value" in has else None,
+        _pop_json(attrs, "gen_ai.prompt", has),
+    )
+    outputs = (
+        genai_output(attrs) if "gen_ai.output.messages" in has else None,
+        openinference_messages(attrs, "llm.output_messages")
+        if "llm.output_messages." in has
+        else None,
+        openllmetry_messages(attrs, "gen_ai.completion") if "gen_ai.completion." in has else None,
         events_out,
-        _texts(attrs, "llm.choices", "completion.text"),
-        parse_json(attrs.pop("gen_ai.tool.call.result", None)),
-        retrieval_documents(attrs),
-        _value(attrs, "output"),
-        parse_json(attrs.pop("gen_ai.completion", None)),
-    ]
-    first_in = next((v for v in inputs if v is not None), None)
-    first_out = next((v for v in outputs if v is not None), None)
-    return first_in, first_out
+        _texts(attrs, "llm.choices", "completion.text") if "llm.choices." in has else None,
+        _pop_json(attrs, "gen_ai.tool.call.result", has),
+        retrieval_documents(attrs, "retrieval.documents." in has)
+        if "retrieval.documents." in has or "gen_ai.retrieval.documents" in has
+        else None,
+        _value(attrs, "output") if "output.value" in has else None,
+        _pop_json(attrs, "gen_ai.completion", has),
+    )
+    return _first(inputs), _first(outputs)
+
+
+def _first(values: tuple[Any, ...]) -> Any:
+    for value in values:
+        if value is not None:
+            return value
+    return None

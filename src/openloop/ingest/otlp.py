@@ -88,12 +88,12 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from openloop.errors import InvalidInput
 from openloop.ingest import _otel_conventions as conv
-from openloop.ingest._otel_decode import attributes, parse_request, truncate
+from openloop.ingest._otel_decode import SAFE_STRING_CHARS, attributes, parse_request, truncate
 from openloop.ingest._otel_messages import span_io
 
 __all__ = ["PROJECT_KEYS", "RESOURCE_KEYS", "OtlpSpanRows", "decode_request", "span_to_row"]
@@ -125,7 +125,6 @@ RESOURCE_KEYS: frozenset[str] = frozenset(
 _MAX_EVENTS = 64
 _MAX_LINKS = 32
 _SPAN_KINDS = {1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -156,11 +155,13 @@ def decode_request(
     for i, resource_spans in enumerate(request.resource_spans):
         resource_attrs = attributes(resource_spans.resource.attributes)
         project = _project(resource_attrs, f"resourceSpans[{i}]")
+        resource = _resource(resource_attrs)
         rows = []
         for j, scope_spans in enumerate(resource_spans.scope_spans):
+            scope_info = _scope(scope_spans.scope)
             for k, span in enumerate(scope_spans.spans):
                 try:
-                    rows.append(span_to_row(span, resource_attrs, scope_spans.scope))
+                    rows.append(_span_row(span, resource, scope_info))
                 except InvalidInput as exc:
                     where = f"resourceSpans[{i}].scopeSpans[{j}].spans[{k}]"
                     raise InvalidInput(f"{where}: {exc.message}", status=exc.status) from exc
@@ -188,28 +189,61 @@ def _hex_id(raw: bytes, size: int, name: str) -> str:
     return raw.hex()
 
 
+# ISO text of whole seconds, cached: the spans of one export mostly share a few seconds.
+_SECOND_TEXT: dict[int, str] = {}
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+
+
 def _iso(nanos: int) -> str:
-    moment = _EPOCH + timedelta(microseconds=nanos // 1000)
-    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    """Unix nanoseconds → ``YYYY-MM-DDTHH:MM:SS.ffffffZ``."""
+    seconds, rest = divmod(nanos, 1_000_000_000)
+    head = _SECOND_TEXT.get(seconds)
+    if head is None:
+        if len(_SECOND_TEXT) >= 4096:
+            _SECOND_TEXT.clear()
+        head = (_NAIVE_EPOCH + timedelta(seconds=seconds)).isoformat(timespec="seconds")
+        _SECOND_TEXT[seconds] = head
+    return f"{head}.{rest // 1000:06d}Z"
+
+
+def _resource(resource_attrs: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in resource_attrs.items() if k in RESOURCE_KEYS}
 
 
 def span_to_row(span: Any, resource_attrs: dict[str, Any], scope: Any) -> dict[str, Any]:
     """One OTLP ``Span`` (protobuf message) → one row dict. See the module docstring."""
-    trace_id = _hex_id(span.trace_id, 16, "trace_id")
-    span_id = _hex_id(span.span_id, 8, "span_id")
-    parents = [_hex_id(span.parent_span_id, 8, "parent_span_id")] if span.parent_span_id else []
+    return _span_row(span, _resource(resource_attrs), _scope(scope))
+
+
+def _span_row(span: Any, resource: dict[str, Any], scope_info: dict[str, Any]) -> dict[str, Any]:
+    """:func:`span_to_row` with the resource's kept attributes and the scope's description
+    worked out once per resource and scope (the rows share those two dicts; nothing mutates
+    them)."""
+    trace_id = span.trace_id
+    if len(trace_id) != 16:
+        _hex_id(trace_id, 16, "trace_id")
+    raw_span_id = span.span_id
+    if len(raw_span_id) != 8:
+        _hex_id(raw_span_id, 8, "span_id")
+    span_id = raw_span_id.hex()
+    parent = span.parent_span_id
+    if parent and len(parent) != 8:
+        _hex_id(parent, 8, "parent_span_id")
+    parents = [parent.hex()] if parent else []
 
     attrs = attributes(span.attributes)
-    events: list[dict[str, Any]] = [
-        {
-            "name": truncate(e.name),
-            "time": _iso(e.time_unix_nano),
-            "attributes": attributes(e.attributes),
-        }
-        for e in span.events
-    ]
-    exceptions = [conv.exception_info(e["attributes"]) for e in events if e["name"] == "exception"]
-    events = [e for e in events if e["name"] != "exception"]
+    events: list[dict[str, Any]] = []
+    exceptions: list[dict[str, Any]] = []
+    if span.events:
+        for e in span.events:
+            name = truncate(e.name)
+            event_attrs = attributes(e.attributes)
+            if name == "exception":
+                exceptions.append(conv.exception_info(event_attrs))
+            else:
+                events.append(
+                    {"name": name, "time": _iso(e.time_unix_nano), "attributes": event_attrs}
+                )
 
     type_, kind, purpose = conv.span_type(attrs)
     model = conv.model_metadata(attrs)
@@ -218,45 +252,55 @@ def span_to_row(span: Any, resource_attrs: dict[str, Any], scope: Any) -> dict[s
     tags = conv.tags(attrs)
     user_meta = conv.user_metadata(attrs)
     input_, output = span_io(attrs, events)
-    error = conv.error(span.status.code, truncate(span.status.message), exceptions, attrs)
+    status = span.status
+    error = (
+        conv.error(status.code, truncate(status.message), exceptions, attrs)
+        if status.code == 2
+        else None
+    )
 
     start, end = span.start_time_unix_nano, span.end_time_unix_nano
     if start:
         metrics["start"] = start / 1e9
     if end:
         metrics["end"] = end / 1e9
-    created = _iso(start or end) if (start or end) else _iso(time.time_ns())
+    created = _iso(start or end or time.time_ns())
 
-    metadata: dict[str, Any] = {**attrs, **user_meta, **model, **named}
-    resource = {k: v for k, v in resource_attrs.items() if k in RESOURCE_KEYS}
+    # What is left of the attributes, then the named keys over it (attrs is ours to reuse).
+    metadata: dict[str, Any] = {**attrs, **user_meta} if user_meta else attrs
+    metadata.update(model)
+    metadata.update(named)
     if resource:
         metadata["resource"] = resource
-    scope_info = _scope(scope)
     if scope_info:
         metadata["otel_scope"] = scope_info
     if exceptions and (error is None or len(exceptions) > 1):
         metadata["exceptions"] = exceptions
     if events:
         metadata["otel_events"] = events[:_MAX_EVENTS]
-    links = [
-        {"trace_id": link.trace_id.hex(), "span_id": link.span_id.hex()}
-        for link in list(span.links)[:_MAX_LINKS]
-    ]
-    if links:
-        metadata["otel_links"] = links
+    if span.links:
+        metadata["otel_links"] = [
+            {"trace_id": link.trace_id.hex(), "span_id": link.span_id.hex()}
+            for link in list(span.links)[:_MAX_LINKS]
+        ]
 
-    span_attributes: dict[str, Any] = {"name": truncate(span.name), "type": type_}
+    name = span.name
+    span_attributes: dict[str, Any] = {
+        "name": name if len(name) <= SAFE_STRING_CHARS else truncate(name),
+        "type": type_,
+    }
     if kind is not None:
         span_attributes["kind"] = kind
     if purpose is not None:
         span_attributes["purpose"] = purpose
-    if span.kind in _SPAN_KINDS:
-        span_attributes["otel_kind"] = _SPAN_KINDS[span.kind]
+    otel_kind = _SPAN_KINDS.get(span.kind)
+    if otel_kind is not None:
+        span_attributes["otel_kind"] = otel_kind
 
     row: dict[str, Any] = {
         "id": span_id,
         "span_id": span_id,
-        "root_span_id": trace_id,
+        "root_span_id": trace_id.hex(),
         "span_parents": parents,
         "is_root": not parents,
         "created": created,

@@ -100,6 +100,9 @@ def encode_json(value: Any) -> bytes:
     return orjson.dumps(value)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# "YYYY-MM-DDTHH:MM:SS" → microseconds since the epoch, for :func:`parse_created`.
+_SECOND_US: dict[str, int] = {}
 _MIN_US = -62_135_596_800_000_000  # 0001-01-01
 _MAX_US = 253_402_300_799_999_999  # 9999-12-31
 
@@ -114,6 +117,8 @@ def parse_created(value: Any) -> int:
 
 
 def _parse_created(value: Any) -> int:
+    if value.__class__ is str:
+        return _parse_text(value)
     if isinstance(value, bool):
         raise InvalidInput("created must be an ISO-8601 timestamp or epoch seconds")
     if isinstance(value, int | float):
@@ -126,17 +131,37 @@ def _parse_created(value: Any) -> int:
             return round(value * 1_000)
         return int(value)
     if isinstance(value, str):
-        try:
-            dt = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise InvalidInput(f"created: {value[:40]!r} is not an ISO-8601 timestamp") from None
-    elif isinstance(value, datetime):
-        dt = value
-    else:
-        raise InvalidInput("created must be an ISO-8601 timestamp or epoch seconds")
+        return _parse_text(value)
+    if isinstance(value, datetime):
+        return _us(value)
+    raise InvalidInput("created must be an ISO-8601 timestamp or epoch seconds")
+
+
+def _parse_text(value: str) -> int:
+    # ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (what OTLP ingest and most SDKs send): the whole seconds
+    # are parsed once and cached, the fraction is a plain integer.
+    zulu = len(value) == 27 and value[26] == "Z" and value[19] == "."
+    if zulu:
+        base = _SECOND_US.get(value[:19])
+        frac = value[20:26]
+        if base is not None and frac.isascii() and frac.isdigit():
+            return base + int(frac)
+    try:
+        dt = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"created: {value[:40]!r} is not an ISO-8601 timestamp") from None
+    us = _us(dt)
+    if zulu:
+        if len(_SECOND_US) >= 4096:
+            _SECOND_US.clear()
+        _SECOND_US[value[:19]] = us - int(value[20:26])
+    return us
+
+
+def _us(dt: datetime) -> int:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    delta = dt - datetime(1970, 1, 1, tzinfo=UTC)
+    delta = dt - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
@@ -206,11 +231,17 @@ _BIG = 1e18
 
 
 def _metrics(value: Any) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
+    if value.__class__ is not dict and not isinstance(value, Mapping):
         raise InvalidInput("metrics must be an object of name -> number")
     out: dict[str, Any] = {}
     for name, v in value.items():
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
+        cls = v.__class__
+        if (
+            cls is not float
+            and cls is not int
+            and v is not None
+            and (isinstance(v, bool) or not isinstance(v, int | float))
+        ):
             raise InvalidInput(f"metrics.{name} must be a number")
         if v is not None and not -_BIG < v < _BIG:
             raise InvalidInput(f"metrics.{name} must be a finite number below 1e18")
@@ -231,6 +262,8 @@ _KINDS: dict[str, int] = {
     "span_id": 2, "root_span_id": 2, "span_parents": 3, "tags": 3, "scores": 4, "metrics": 5,
 }  # fmt: skip
 _SKIP = CONTROL_KEYS | IGNORED_KEYS | {"id", "created"}
+# One lookup per key: the kind, or -1 for a key that is not a stored field.
+_KIND_OR_SKIP: dict[str, int] = {**_KINDS, **dict.fromkeys(_SKIP, -1)}
 
 
 def _encode(key: str, value: Any, limits: RowLimits) -> bytes:
@@ -242,10 +275,13 @@ def _encode(key: str, value: Any, limits: RowLimits) -> bytes:
         raise PayloadTooLarge(
             f"{key} is {len(data)} bytes of JSON, over the {limits.max_field_bytes}-byte limit"
         )
-    # The walk is only needed when the text could hide a problem: orjson writes NaN and
-    # infinities as null, and nesting needs at least as many brackets as levels.
-    if (b"null" in data or data.count(b"{") + data.count(b"[") >= limits.max_json_depth) and (
-        isinstance(value, dict | list | float)
+    # A string needs no walk. Otherwise the walk is only needed when the text could hide a
+    # problem: orjson writes NaN and infinities as null, and nesting needs at least as many
+    # brackets as levels.
+    if (
+        value.__class__ is not str
+        and (b"null" in data or data.count(b"{") + data.count(b"[") >= limits.max_json_depth)
+        and isinstance(value, dict | list | float)
     ):
         _check_tree(value, 1, limits.max_json_depth, key)
     return data
@@ -253,7 +289,7 @@ def _encode(key: str, value: Any, limits: RowLimits) -> bytes:
 
 def prepare_row(row: Mapping[str, Any], index: int, limits: RowLimits) -> IncomingRow:
     """Validate and normalize one incoming row. Raises :class:`InvalidInput`."""
-    if not isinstance(row, Mapping):
+    if row.__class__ is not dict and not isinstance(row, Mapping):
         raise InvalidInput("a row must be a JSON object")
     row_id = row.get("id")
     if row_id.__class__ is not str:
@@ -265,7 +301,7 @@ def prepare_row(row: Mapping[str, Any], index: int, limits: RowLimits) -> Incomi
             raise InvalidInput("id must be a string")
     elif not row_id:
         row_id = str(uuid.uuid4())
-    else:
+    elif not row_id.isascii():
         _check_text(row_id, "id")
     out = IncomingRow(index, row_id)
     if row.get("_is_merge"):
@@ -286,10 +322,13 @@ def prepare_row(row: Mapping[str, Any], index: int, limits: RowLimits) -> Incomi
     encoded: dict[str, bytes] = {}
     check = not out.is_delete
     extra_size = 0
+    kinds = _KIND_OR_SKIP
+    dumps = orjson.dumps
+    max_bytes = limits.max_field_bytes
     for key, value in row.items():
-        if key in _SKIP:
+        kind = kinds.get(key)
+        if kind == -1:
             continue
-        kind = _KINDS.get(key)
         if value is None:
             fields[key] = None
             continue
@@ -299,14 +338,23 @@ def prepare_row(row: Mapping[str, Any], index: int, limits: RowLimits) -> Incomi
             if check:
                 extra_size += len(_encode(key, value, limits))
         elif kind <= 1:
-            if kind == 1 and not isinstance(value, Mapping):
+            if kind == 1 and value.__class__ is not dict and not isinstance(value, Mapping):
                 raise InvalidInput(f"{key} must be an object")
             if check:
-                encoded[key] = _encode(key, value, limits)
+                if value.__class__ is str and len(value) * 6 + 2 <= max_bytes:
+                    # A text can hide neither nesting nor non-finite numbers, and this one
+                    # cannot reach the size limit even with every character escaped.
+                    try:
+                        encoded[key] = dumps(value)
+                    except orjson.JSONEncodeError as exc:
+                        raise InvalidInput(f"{key}: not JSON-serializable ({exc})") from None
+                else:
+                    encoded[key] = _encode(key, value, limits)
         elif kind == 2:
             if value.__class__ is not str:
                 raise InvalidInput(f"{key} must be a string")
-            _check_text(value, key)
+            if not value.isascii():
+                _check_text(value, key)
         elif kind == 3:
             value = _str_list(value, key)
         elif kind == 4:
