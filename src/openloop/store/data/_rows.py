@@ -150,6 +150,7 @@ class Staged:
     ) -> None:
         self.ref = ref
         self.rows = rows
+        self.hashes: np.ndarray = np.empty(0, dtype=np.uint64)
         self.ids = (
             [r.id for r in rows] if rows is not None else list(columns["id"] if columns else ())
         )

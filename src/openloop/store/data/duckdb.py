@@ -137,9 +137,15 @@ class DuckDBStore:
         self._last_key = base + n - 1
         return base
 
-    def _hashes(self, ids: Sequence[str]) -> np.ndarray:
-        res = self._con.execute("SELECT hash(unnest(?::VARCHAR[])) AS h", [list(ids)])
-        return res.fetchnumpy()["h"]
+    def _hashes(self, ids: pa.Array) -> np.ndarray:
+        """DuckDB's ``hash()`` of each id (what the id filter is keyed by), on a cursor of its
+        own so that writers compute them side by side."""
+        cur = self._reader.cursor()
+        try:
+            cur.register("_ids", pa.table({"id": ids}))
+            return cur.execute("SELECT hash(id) AS h FROM _ids").fetchnumpy()["h"]
+        finally:
+            cur.close()
 
     def _build_id_filter(self) -> IdFilter:
         return IdFilter.from_table(self._con)
@@ -190,6 +196,8 @@ class DuckDBStore:
                     if row.created is None:
                         row.created = now_us
                 staged.append(Staged(req.ref, rows))
+        for item in staged:  # before the lock: it is held by one writer at a time
+            item.hashes = self._hashes(item.arrays["id"])
         with self._lock:
             if self._closed:
                 raise UsageError("the data store is closed")
@@ -208,8 +216,7 @@ class DuckDBStore:
         new_hashes: list[np.ndarray] = []
         n_rows = 0
         for item in staged:
-            ref, rows, ids = item.ref, item.rows, item.ids
-            hashes = self._hashes(ids)
+            ref, rows, ids, hashes = item.ref, item.rows, item.ids, item.hashes
             new_hashes.append(hashes)
             current = self._current(ref, ids, hashes)
             if current:
