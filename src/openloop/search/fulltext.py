@@ -369,9 +369,9 @@ class FullTextIndex:
         query = tantivy.Query.boolean_query(musts)
         with self._ix_lock:
             searcher = self._index.searcher()
-        total = getattr(searcher.search(query, limit=1, count=True), "count", 0) or 0
-        if total == 0:
-            return []
-        hits = searcher.search(query, limit=total, count=False).hits
-        values = searcher.fast_field_values(_KEY, [a for _, a in hits])
-        return [int(k) for k in values if k is not None]
+        # One pass, ordered by the key's fast field: no relevance scoring, and each hit comes
+        # with its key (newest first). The limit is only an upper bound; nothing is allocated
+        # for it up front.
+        limit = max(int(searcher.num_docs), 1)
+        hits = searcher.search(query, limit=limit, count=False, order_by_field=_KEY).hits
+        return [int(k) for k, _ in hits if k is not None]
