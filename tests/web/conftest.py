@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,9 @@ def live(tmp_path_factory) -> Any:
     svc = Services.open(settings)
     boot = svc.control.bootstrap()
     svc.control.set_password(boot.user.id, PASSWORD)
-    demo = load_demo(svc.control, svc.data, boot.org.id, traces=300)
+    # A fixed time of day keeps the generated rows identical whenever the tests run.
+    now = datetime.now(UTC).replace(hour=9, minute=30, second=0, microsecond=0)
+    demo = load_demo(svc.control, svc.data, boot.org.id, traces=300, now=now)
     user = svc.control.get_user(boot.user.id)
     with serve_in_thread(create_app(settings, services=svc)) as url:
         yield Live(

@@ -10,6 +10,7 @@ import atexit
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,9 @@ def evals_demo() -> Demo:
         svc = Services.open(Settings(data_dir=root, load_demo=False, secret_key="k"))
         atexit.register(svc.close)
         boot = svc.control.bootstrap()
-        summary = load_demo(svc.control, svc.data, boot.org.id, traces=300)
+        # A fixed time of day keeps the generated rows identical whenever the tests run.
+        now = datetime.now(UTC).replace(hour=9, minute=30, second=0, microsecond=0)
+        summary = load_demo(svc.control, svc.data, boot.org.id, traces=300, now=now)
         _CACHE["demo"] = Demo(svc, Principal(boot.org.id, boot.user.id, "owner"), summary)
     return _CACHE["demo"]
 
