@@ -39,6 +39,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # pyarrow imports pandas lazily on its first conversion (~0.5 s): pay it at start-up,
+        # not on the first request.
+        import pyarrow as pa
+
+        pa.array([0])
         # Everything loaded so far (modules, stores, templates) lives as long as the server:
         # moved out of the collector's sight, it is not walked by every full collection.
         gc.freeze()
