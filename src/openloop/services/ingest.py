@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from openloop.auth import require_write
-from openloop.errors import InvalidInput, NotFound, OpenLoopError, PayloadTooLarge
+from openloop.errors import NotFound, OpenLoopError, PayloadTooLarge
 from openloop.ingest.columnar import decode_batch
 from openloop.ingest.rows import RowLimits
 from openloop.store.data.base import ObjectRef, WriteRequest
@@ -140,12 +140,12 @@ def ingest_rows(svc: Services, p: Principal, rows: Sequence[Any]) -> IngestResul
 
 
 def ingest_body(
-    svc: Services, p: Principal, body: bytes, parse: Callable[[bytes], Any]
+    svc: Services, p: Principal, body: bytes, parse_rows: Callable[[bytes], Sequence[Any]]
 ) -> IngestResult:
     """Ingest a ``{"rows": [...]}`` request body. A plain batch (complete rows, one container,
     only known fields) is decoded straight into columns (:mod:`openloop.ingest.columnar`);
-    anything else is parsed with ``parse`` and goes through :func:`ingest_rows`, which reports
-    bad rows one by one. Both store the same rows."""
+    anything else is turned into rows by ``parse_rows`` and goes through :func:`ingest_rows`,
+    which reports bad rows one by one. Both store the same rows."""
     require_write(p)
     settings = svc.settings
     batch = decode_batch(body, RowLimits.from_settings(settings), settings.ingest_max_rows)
@@ -163,10 +163,7 @@ def ingest_body(
                 (time.perf_counter() - started) * 1e3,
             )
             return IngestResult(xact_id=res.xact_id, ids=res.ids)
-    data = parse(body)
-    if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
-        raise InvalidInput("request body must be a JSON object with a 'rows' list")
-    return ingest_rows(svc, p, data["rows"])
+    return ingest_rows(svc, p, parse_rows(body))
 
 
 def write_to(

@@ -27,6 +27,10 @@ async def _json_body(request: Request) -> Any:
     return await run_in_threadpool(parse_json, data)
 
 
+def _parse_rows(data: bytes) -> list[Any]:
+    return _rows_of(parse_json(data), "rows")
+
+
 def _rows_of(body: Any, key: str) -> list[Any]:
     if not isinstance(body, dict):
         raise InvalidInput(f"request body must be a JSON object with a {key!r} list")
@@ -71,7 +75,7 @@ async def ingest(
     request: Request, svc: Any = Depends(get_services), p: Any = Depends(get_principal)
 ) -> Any:
     body = await _raw_body(request)
-    return _respond(await run_in_threadpool(ingest_body, svc, p, body, parse_json))
+    return _respond(await run_in_threadpool(ingest_body, svc, p, body, _parse_rows))
 
 
 @router.post("/logs3", summary="Braintrust-compatible row ingest", include_in_schema=True)
@@ -79,7 +83,7 @@ async def logs3(
     request: Request, svc: Any = Depends(get_services), p: Any = Depends(get_principal)
 ) -> Any:
     body = await _raw_body(request)
-    return _respond(await run_in_threadpool(ingest_body, svc, p, body, parse_json))
+    return _respond(await run_in_threadpool(ingest_body, svc, p, body, _parse_rows))
 
 
 @router.post("/v1/{object_type}/{object_id}/insert", summary="Insert events into one container")
