@@ -264,9 +264,7 @@ class ExprCompiler:
                 )
             return any_of(*terms)
         found = self.search(self.refs, e.text, fields)
-        ids = _sorted_keys(found)
-        if self.search_limit is not None:
-            ids = ids[-self.search_limit :] if self.search_limit > 0 else []
+        ids = _sorted_keys(found, self.search_limit)
         if not ids:
             return exp.false()
         return self.d.key_set(col("_pagination_key"), ids, self.params)
@@ -366,9 +364,15 @@ class ExprCompiler:
         return (exp.Min if name == "min" else exp.Max)(this=value)
 
 
-def _sorted_keys(found: Any) -> list[int]:
+def _sorted_keys(found: Any, newest: int | None = None) -> list[int]:
     """Distinct keys, ascending, from a list of ints or a pyarrow array (what
-    ``DataStore.search_ids`` returns)."""
+    ``DataStore.search_ids`` returns); only the ``newest`` (largest) ones when it is given.
+
+    >>> _sorted_keys([5, 3, 9, 3], newest=2)
+    [5, 9]
+    """
+    if newest is not None and newest <= 0:
+        return []
     if hasattr(found, "to_numpy"):
         keys = np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
         if len(keys) > 1:
@@ -377,8 +381,11 @@ def _sorted_keys(found: Any) -> list[int]:
                 keys = keys[::-1]
             elif not bool((keys[1:] > keys[:-1]).all()):
                 keys = np.unique(keys)
+        if newest is not None:
+            keys = keys[-newest:]
         return keys.tolist()  # type: ignore[no-any-return]
-    return sorted({int(i) for i in found})
+    out = sorted({int(i) for i in found})
+    return out if newest is None else out[-newest:]
 
 
 def _like_escape(text: str) -> str:

@@ -79,7 +79,7 @@ class Dialect(ABC):
     #: Per-query engine settings appended to every statement (``SETTINGS k = v``).
     query_settings: dict[str, int] = {}
     #: Whether a scan pinned to one trace or row (``root_span_id = 'x'`` / ``id = 'x'``) first
-    #: selects it alone in a materialized CTE: DuckDB answers a lone equality from the column's
+    #: selects it alone in a CTE behind a LIMIT: DuckDB answers a lone equality from the column's
     #: ART index, but scans the whole table when other predicates sit next to it.
     pinned_lookup: bool = False
 

@@ -91,6 +91,23 @@ def test_trace_lookup_uses_the_index(store: DuckDBStore) -> None:
     assert next(r for r in spans if r["id"] == "s1")["input"] == "second version"
 
 
+def test_span_parents_are_stored_for_row_by_row_reads(store: DuckDBStore) -> None:
+    # A trace read fetches span_parents row by row through the index; a dictionary-compressed
+    # segment makes every such fetch decode the segment's whole dictionary.
+    put(
+        store,
+        *[{"id": f"s{i}", "root_span_id": "t", "span_parents": [f"p{i}"]} for i in range(3000)],
+    )
+    store._con.execute("CHECKPOINT")
+    with store._reader.cursor() as cur:
+        kinds = cur.execute("SELECT DISTINCT compression FROM pragma_storage_info('rows') "
+                            "WHERE column_name = 'span_parents'").fetchall()  # fmt: skip
+    assert {k for (k,) in kinds} <= {"Uncompressed", "Constant"}
+    assert sorted(r["span_parents"][0] for r in store.trace(REF, "t")) == sorted(
+        f"p{i}" for i in range(3000)
+    )
+
+
 def test_reads_by_id_use_the_index(store: DuckDBStore, monkeypatch: pytest.MonkeyPatch) -> None:
     _two_containers(store)
     seen: list[tuple[str, list[Any]]] = []

@@ -54,11 +54,18 @@ INDEXES: tuple[tuple[str, str], ...] = (
 
 _NOT_NULL = {"object_type", "object_id", "id", "_xact_id", "_pagination_key", "_object_delete"}
 
+#: Per-column storage options. ``span_parents`` holds random hex ids, which compress poorly, and
+#: a trace read fetches it row by row through the ``root_span_id`` index: fetching one list from
+#: a dictionary-compressed segment can decode the whole segment's dictionary (measured at 10M
+#: spans: 2.3 ms of a 4-span trace's 5 ms read), while an uncompressed one is a direct read.
+_STORAGE = {"span_parents": " USING COMPRESSION uncompressed"}
+
 
 def create_statements() -> list[str]:
     """Idempotent DDL for a fresh or existing database file."""
     cols = ",\n  ".join(
-        f'"{c.name}" {c.duckdb}{" NOT NULL" if c.name in _NOT_NULL else ""}' for c in COLUMNS
+        f'"{c.name}" {c.duckdb}{" NOT NULL" if c.name in _NOT_NULL else ""}{_STORAGE.get(c.name, "")}'
+        for c in COLUMNS
     )
     stmts = [
         f"CREATE TABLE IF NOT EXISTS rows (\n  {cols}\n)",
