@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -193,6 +194,88 @@ def test_concurrent_writers_and_readers(store: DuckDBStore) -> None:
     assert store.count(REF) == 4 * 10 * 20
     xacts = store.versions(REF)
     assert len(xacts) == 40 and xacts == sorted(set(xacts))
+
+
+def _queued_writes(store: DuckDBStore, batches: list[list[dict[str, Any]]]) -> list[Any]:
+    """Start one writer thread per batch while the write lock is held, wait until every one has
+    queued its rows, then let them go: the first to get the lock stores the whole group."""
+    results: list[Any] = [None] * len(batches)
+
+    def work(i: int) -> None:
+        try:
+            results[i] = put(store, *batches[i])
+        except Exception as exc:
+            results[i] = exc
+
+    with store._lock:
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(len(batches))]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 10
+        while len(store._queued) < len(batches) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert len(store._queued) == len(batches)
+    for t in threads:
+        t.join(10)
+    return results
+
+
+def test_concurrent_writes_share_one_transaction(
+    store: DuckDBStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real = store._write_locked
+    monkeypatch.setattr(
+        store, "_write_locked", lambda jobs: (calls.append(len(jobs)), real(jobs))[1]
+    )
+    batches = [[{"id": f"g{n}-{j}", "input": f"group {n}"} for j in range(50)] for n in range(4)]
+    results = _queued_writes(store, batches)
+    assert calls == [4]  # one transaction for the four requests
+    xacts = [r.xact_id for r in results]
+    assert len(set(xacts)) == 4  # each request keeps its own transaction id
+    assert store.count(REF) == 200
+    assert sorted(store.versions(REF)) == sorted(xacts)
+    for n, r in enumerate(results):
+        assert r.ids == [f"g{n}-{j}" for j in range(50)]
+    assert store.wait_indexed(10)
+    assert len(store.search_ids([REF], "group 2")) == 50
+
+
+def test_concurrent_writes_of_one_id_keep_one_visible_version(
+    store: DuckDBStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real = store._write_locked
+    monkeypatch.setattr(
+        store, "_write_locked", lambda jobs: (calls.append(len(jobs)), real(jobs))[1]
+    )
+    put(store, {"id": "same", "input": "stored"})
+    results = _queued_writes(store, [[{"id": "same", "input": f"v{n}"}] for n in range(3)])
+    assert calls[1:] == [1, 1, 1]  # they share an id: one request per transaction
+    (row,) = store.read(REF)
+    last = max(range(3), key=lambda n: results[n].xact_id)
+    assert row["input"] == f"v{last}"  # the latest transaction wins, as without grouping
+    assert len(store.history(REF, "same")) == 4
+
+
+def test_a_failed_group_is_retried_one_request_at_a_time(
+    store: DuckDBStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openloop.errors import StorageUnavailable
+
+    real = store._write_locked
+
+    def flaky(jobs):  # the group fails, and so does the request that holds "bad"
+        if len(jobs) > 1 or any("bad" in item.ids for _, staged in jobs for item in staged):
+            raise StorageUnavailable("write failed: simulated")
+        return real(jobs)
+
+    monkeypatch.setattr(store, "_write_locked", flaky)
+    batches = [[{"id": "ok1"}], [{"id": "bad"}], [{"id": "ok2"}]]
+    results = _queued_writes(store, batches)
+    assert isinstance(results[1], StorageUnavailable)
+    assert not isinstance(results[0], Exception) and not isinstance(results[2], Exception)
+    assert sorted(r["id"] for r in store.read(REF)) == ["ok1", "ok2"]
 
 
 def test_id_filter_rebuild_keeps_every_id(store: DuckDBStore) -> None:

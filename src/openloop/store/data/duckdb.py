@@ -68,6 +68,10 @@ class DuckDBStore:
         # Reads run on cursors of this second handle, so they never queue behind a write.
         self._reader = con.cursor()
         self._lock = threading.RLock()
+        # Group commit: writers queue their staged rows here; whoever holds the write lock next
+        # stores every queued request in one transaction (one INSERT, one commit and fsync).
+        self._queued: list[_Ticket] = []
+        self._queue_lock = threading.Lock()
         self._limits = RowLimits.from_settings(settings)
         self._query_timeout = float(settings.query_timeout_seconds)
         self._closed = False
@@ -198,29 +202,67 @@ class DuckDBStore:
                 staged.append(Staged(req.ref, rows))
         for item in staged:  # before the lock: it is held by one writer at a time
             item.hashes = self._hashes(item.arrays["id"])
+        ticket = _Ticket(staged, results)
+        with self._queue_lock:
+            self._queued.append(ticket)
         with self._lock:
-            if self._closed:
-                raise UsageError("the data store is closed")
-            xact = self._next_ids()
-            for result in results:
-                result.xact_id = xact
-            if staged:
-                self._write_locked(xact, staged)
+            if not ticket.done:  # nobody took it along: lead a group of everything queued
+                if self._closed:
+                    with self._queue_lock:
+                        self._queued.remove(ticket)
+                    raise UsageError("the data store is closed")
+                with self._queue_lock:
+                    group, self._queued = self._queued, []
+                self._commit_group(group)
+        if ticket.error is not None:
+            raise ticket.error
         return results
 
-    def _write_locked(self, xact: int, staged: list[Staged]) -> None:
+    def _commit_group(self, group: list[_Ticket]) -> None:
+        """Store the queued requests of ``group``, each under its own transaction id, in one
+        DuckDB transaction; requests that share an id, or a group that fails, are stored one
+        request per transaction instead, so a failure stays with its own request."""
+        for ticket in group:
+            ticket.xact = self._next_ids()
+            for result in ticket.results:
+                result.xact_id = ticket.xact
+        writing = [t for t in group if t.staged]
+        try:
+            if len(writing) > 1 and not _shares_ids(writing):
+                try:
+                    self._write_locked([(t.xact, t.staged) for t in writing])
+                    writing = []
+                except StorageUnavailable:
+                    logger.warning("datastore.group_failed requests=%d: retrying one by one",
+                                   len(writing))  # fmt: skip
+            for ticket in writing:
+                try:
+                    self._write_locked([(ticket.xact, ticket.staged)])
+                except StorageUnavailable as exc:
+                    ticket.error = exc
+        except BaseException as exc:  # not a storage error: every request of the group sees it
+            for ticket in group:
+                ticket.error = ticket.error or exc
+            raise
+        finally:
+            for ticket in group:
+                ticket.done = True
+
+    def _write_locked(self, jobs: list[tuple[int, list[Staged]]]) -> None:
+        """Store ``(transaction id, staged requests)`` jobs in one DuckDB transaction. The jobs
+        must not share ids: each one's stored versions are probed before any is written."""
         t0 = time.perf_counter()
         tables: list[pa.Table] = []
-        supersede: list[tuple[ObjectRef, list[str]]] = []
+        supersede: list[tuple[int, ObjectRef, list[str]]] = []
         batches: list[fulltext.IndexBatch] = []
         new_hashes: list[np.ndarray] = []
         n_rows = 0
-        for item in staged:
+        for xact, item in ((x, i) for x, staged in jobs for i in staged):
             ref, rows, ids, hashes = item.ref, item.rows, item.ids, item.hashes
             new_hashes.append(hashes)
             current = self._current(ref, ids, hashes)
             if current:
-                supersede.append((ref, list(current)))
+                supersede.append((xact, ref, list(current)))
                 # a fast-path batch holds plain replaces only: nothing to merge into
                 if rows is not None and any([resolve(row, current.get(row.id)) for row in rows]):
                     item.build()
@@ -248,7 +290,7 @@ class DuckDBStore:
         con = self._con
         try:
             con.begin()
-            for ref, ids in supersede:
+            for xact, ref, ids in supersede:
                 for i in range(0, len(ids), _CHUNK):
                     chunk = ids[i : i + _CHUNK]
                     con.execute(
@@ -257,12 +299,12 @@ class DuckDBStore:
                         f"AND id IN ({', '.join('?' * len(chunk))})",
                         [xact, *_ref_params(ref), xact, *chunk],
                     )
-            for table in tables:
-                con.register("_incoming", table)
-                try:
-                    con.execute("INSERT INTO rows SELECT * FROM _incoming")
-                finally:
-                    con.unregister("_incoming")
+            # one INSERT for everything: each statement costs several ms of planning
+            con.register("_incoming", tables[0] if len(tables) == 1 else pa.concat_tables(tables))
+            try:
+                con.execute("INSERT INTO rows SELECT * FROM _incoming")
+            finally:
+                con.unregister("_incoming")
             con.commit()
         except duckdb.Error as exc:
             with contextlib.suppress(duckdb.Error):
@@ -275,9 +317,10 @@ class DuckDBStore:
         for batch in batches:
             self._fts.add(batch)
         logger.debug(
-            "datastore.write rows=%d superseded=%d ms=%.1f",
+            "datastore.write requests=%d rows=%d superseded=%d ms=%.1f",
+            len(jobs),
             n_rows,
-            sum(len(i) for _, i in supersede),
+            sum(len(i) for _, _, i in supersede),
             (time.perf_counter() - t0) * 1000,
         )
 
@@ -475,3 +518,22 @@ class DuckDBStore:
     ) -> pa.Array:
         """The brute-force equivalent of :meth:`search_ids` (no index): for checks and benchmarks."""
         return _search.scan_ids(self._reader, ref_filter, query, fields)
+
+
+class _Ticket:
+    """One ``write`` call waiting for the write lock; see ``DuckDBStore._commit_group``."""
+
+    __slots__ = ("done", "error", "results", "staged", "xact")
+
+    def __init__(self, staged: list[Staged], results: list[WriteResult]) -> None:
+        self.staged = staged
+        self.results = results
+        self.xact = 0
+        self.done = False
+        self.error: BaseException | None = None
+
+
+def _shares_ids(tickets: list[_Ticket]) -> bool:
+    """Whether two of ``tickets`` write the same id (by its hash, so rarely a false yes)."""
+    per_ticket = [np.unique(np.concatenate([i.hashes for i in t.staged])) for t in tickets]
+    return len(np.unique(np.concatenate(per_ticket))) < sum(len(h) for h in per_ticket)
