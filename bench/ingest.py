@@ -3,7 +3,11 @@
 (/v1/traces). Reports sustained spans/s, request p50/p99, server CPU seconds per 1,000 spans and
 peak server memory, then verifies with a count query that every acknowledged span was stored.
 
-    python -m bench.ingest [--seconds 20] [--batch 1000] [--senders 4]
+    python -m bench.ingest [--seconds 20] [--batch N] [--senders 4]
+
+Requests carry what the clients send by default: the SDK's batch size
+(``SenderConfig.batch_max_rows``) on the SDK path and 512 spans, the default export batch of
+OpenTelemetry's ``BatchSpanProcessor``, on OTLP; ``--batch`` sets both.
 
 Each sender sends one unmeasured warm-up request first (the first write of a fresh server pays
 for imports and table set-up). The senders share the machine with the server: their CPU
@@ -27,6 +31,9 @@ import orjson
 
 from bench._machine import load_1m, machine_facts, proc_cpu_seconds, proc_peak_rss_mb
 from bench._spans import make_batches
+from openloop.sdk.transport import SenderConfig
+
+OTEL_EXPORT_BATCH = 512  # BatchSpanProcessor's default max_export_batch_size
 
 _MARK = "QQQQQQQQ"  # replaced per request so every request carries fresh ids
 _BMARK = b"\xde\xad\xbe\xef"
@@ -214,10 +221,12 @@ def main() -> None:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=20)
-    ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--batch", type=int, default=None)
     ap.add_argument("--senders", type=int, default=4)
     ap.add_argument("--out", type=Path, default=Path("bench/results"))
     args = ap.parse_args()
+    sdk_batch = args.batch or SenderConfig.batch_max_rows
+    otlp_batch = args.batch or OTEL_EXPORT_BATCH
     machine = machine_facts()
     with tempfile.TemporaryDirectory() as tmp:
         srv = start_server(Path(tmp) / "data")
@@ -229,14 +238,14 @@ def main() -> None:
             sdk = run_phase(
                 srv,
                 "sdk",
-                _sdk_payloads(pid, args.batch, 8),
+                _sdk_payloads(pid, sdk_batch, 8),
                 args.seconds,
                 args.senders,
-                args.batch,
+                sdk_batch,
             )
             print(json.dumps(sdk))
             otlp = run_phase(
-                srv, "otlp", _otlp_payloads(args.batch, 8), args.seconds, args.senders, args.batch
+                srv, "otlp", _otlp_payloads(otlp_batch, 8), args.seconds, args.senders, otlp_batch
             )
             print(json.dumps(otlp))
             counts = {}
@@ -258,7 +267,7 @@ def main() -> None:
     result = {
         "bench": "ingest",
         "machine": machine,
-        "batch": args.batch,
+        "batch": {"sdk": sdk_batch, "otlp": otlp_batch},
         "senders": args.senders,
         "seconds": args.seconds,
         "sdk": sdk,

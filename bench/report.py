@@ -114,7 +114,10 @@ def _num(v: Any) -> str:
 
 
 def render_ingest(r: dict[str, Any]) -> str:
-    out = [f"### Ingest benchmark — {r['senders']} sender processes, {r['batch']} spans per request, "
+    b = r["batch"]
+    per = (f"{b['sdk']:,} SDK / {b['otlp']:,} OTLP spans per request" if isinstance(b, dict)
+           else f"{b} spans per request")  # fmt: skip
+    out = [f"### Ingest benchmark — {r['senders']} sender processes, {per}, "
            f"{r['seconds']:.0f} s per phase", "", _machine(r["machine"]), "",
            "| Path | sustained spans/s | spans/s incl. drain | request p50 ms | request p99 ms | "
            "server CPU-s per 1,000 spans (incl. drain) | server CPU-s (share of wall) | drain s | "

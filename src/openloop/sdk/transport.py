@@ -42,8 +42,10 @@ class SenderConfig:
 
     queue_size: int = 10_000
     """Rows held in memory before the oldest are dropped (env ``OPENLOOP_QUEUE_SIZE``)."""
-    batch_max_rows: int = 500
-    """Rows per ``/v1/ingest`` request."""
+    batch_max_rows: int = 2000
+    """Rows per ``/v1/ingest`` request. The server's cost per request is several milliseconds
+    whatever its size, so under load bigger batches leave more CPU for the spans: measured on
+    2 cores, 0.141 ms of server CPU per span with 1,000-span requests, 0.107 with 4,000."""
     batch_max_bytes: int = 5 * 1024 * 1024
     """Uncompressed bytes per request; a single larger row is still sent on its own."""
     num_retries: int = 5
