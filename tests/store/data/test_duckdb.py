@@ -220,14 +220,20 @@ def _queued_writes(store: DuckDBStore, batches: list[list[dict[str, Any]]]) -> l
     return results
 
 
-def test_concurrent_writes_share_one_transaction(
-    store: DuckDBStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _count_transactions(store: DuckDBStore, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Requests per write transaction, appended as the store writes."""
     calls: list[int] = []
     real = store._write_locked
     monkeypatch.setattr(
         store, "_write_locked", lambda jobs: (calls.append(len(jobs)), real(jobs))[1]
     )
+    return calls
+
+
+def test_concurrent_writes_share_one_transaction(
+    store: DuckDBStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _count_transactions(store, monkeypatch)
     batches = [[{"id": f"g{n}-{j}", "input": f"group {n}"} for j in range(50)] for n in range(4)]
     results = _queued_writes(store, batches)
     assert calls == [4]  # one transaction for the four requests
@@ -244,11 +250,7 @@ def test_concurrent_writes_share_one_transaction(
 def test_concurrent_writes_of_one_id_keep_one_visible_version(
     store: DuckDBStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[int] = []
-    real = store._write_locked
-    monkeypatch.setattr(
-        store, "_write_locked", lambda jobs: (calls.append(len(jobs)), real(jobs))[1]
-    )
+    calls = _count_transactions(store, monkeypatch)
     put(store, {"id": "same", "input": "stored"})
     results = _queued_writes(store, [[{"id": "same", "input": f"v{n}"}] for n in range(3)])
     assert calls[1:] == [1, 1, 1]  # they share an id: one request per transaction
