@@ -3,13 +3,14 @@ the columns the general path gives, and anything that is not plain must go the g
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
 from bench._spans import make_batches
-from openloop.ingest.columnar import decode_batch
+from openloop.ingest.columnar import columns_from_rows, decode_batch
 from openloop.ingest.rows import RowLimits, prepare_row, to_columns
 from openloop.model.fields import JSON_FIELDS
 
@@ -132,3 +133,94 @@ def test_limits_send_a_batch_the_general_way() -> None:
     rows = [{"id": str(i), "project_id": "p", "input": "x" * 100} for i in range(3)]
     assert decode_batch(_body(rows), LIMITS, 2) is None  # more rows than allowed
     assert decode_batch(_body(rows), RowLimits(max_field_bytes=50), 10) is None
+
+
+# -- row dicts built by the server (OTLP spans) --------------------------------------------------
+
+
+def _otlp_rows() -> list[dict[str, Any]]:
+    from bench.ingest import _otlp_payloads
+    from openloop.ingest.otlp import decode_request
+
+    bodies = [
+        *_otlp_payloads(60, 2),
+        (Path(__file__).parent / "otlp_fixtures" / "trace.json").read_bytes(),
+        _sdk_spans(),
+    ]
+    rows = []
+    for i, body in enumerate(bodies):
+        kind = "application/json" if body.startswith(b"{") else "application/x-protobuf"
+        for group in decode_request(body, content_type=kind, max_bytes=1 << 24):
+            rows += [{**r, "id": f"{i}-{r['id']}"} for r in group.rows]
+    return rows
+
+
+def _sdk_spans() -> bytes:
+    """An LLM call that failed and a tagged tool call, recorded by the OpenTelemetry SDK."""
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import Status, StatusCode
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("tests")
+    with tracer.start_as_current_span("chat gpt-4o") as llm:
+        llm.set_attributes({"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o",
+                            "gen_ai.usage.input_tokens": 120, "gen_ai.usage.output_tokens": 9,
+                            "gen_ai.input.messages": '[{"role": "user", "content": "hi"}]'})  # fmt: skip
+        llm.record_exception(TimeoutError("upstream timed out"))
+        llm.set_status(Status(StatusCode.ERROR, "timed out"))
+        with tracer.start_as_current_span("lookup") as tool:
+            tool.set_attributes({"openinference.span.kind": "TOOL", "tag.tags": ["a", "ü"],
+                                 "input.value": '{"q": "weather"}', "input.mime_type": "application/json"})  # fmt: skip
+    return bytes(encode_spans(exporter.get_finished_spans()).SerializeToString())
+
+
+def test_server_built_rows_give_the_columns_of_the_general_path() -> None:
+    rows = _otlp_rows()
+    assert (
+        len(rows) == 123 and any(r.get("error") for r in rows) and any(r.get("tags") for r in rows)
+    )
+    rows.append({"id": "aliases", "metrics": {"input_tokens": 3, "output_tokens": 4},
+                 "span_attributes": {"type": "llm"}, "metadata": {"model": "gpt-4o"},
+                 "scores": {"ok": True}, "expected": [1], "context": {"c": 1}, "origin": {"o": 2}})  # fmt: skip
+    batch = columns_from_rows(rows, LIMITS)
+    assert batch is not None
+    general = _general(rows)
+    assert batch.ids == [r["id"] for r in rows]
+    assert list(batch.columns) == list(general)
+    for name, values in general.items():
+        assert list(batch.columns[name]) == list(values), name  # JSON text byte for byte
+    assert batch.columns["prompt_tokens"][-1] == 3 and batch.columns["estimated_cost"][-1] > 0
+
+
+_NOT_PLAIN_ROW: dict[str, Any] = {
+    "no id": {"id": None},
+    "empty id": {"id": ""},
+    "merge": {"_is_merge": True},
+    "unknown key": {"custom_field": 1},
+    "comment": {"comment": "hi"},
+    "span_id not text": {"span_id": 5},
+    "metadata not an object": {"metadata": [1]},
+    "metric not a number": {"metrics": {"x": "1"}},
+    "non-finite number": {"output": {"x": float("nan")}},
+    "score out of range": {"scores": {"s": 1.5}},
+    "tags not text": {"tags": [1]},
+    "lone surrogate": {"input": "\ud800"},
+    "created not a time": {"created": "22 Nov 2026"},
+    "field over the limit": {"input": "x" * 200},
+    "deep nesting": {"input": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("change", list(_NOT_PLAIN_ROW), ids=list(_NOT_PLAIN_ROW))
+def test_server_built_rows_that_are_not_plain_go_the_general_way(change: str) -> None:
+    rows = [{"id": "a", "input": "ok"}, {"id": "b", **_NOT_PLAIN_ROW[change]}]
+    limits = RowLimits(max_field_bytes=100, max_json_depth=32)
+    assert columns_from_rows(rows[:1], limits) is not None
+    assert columns_from_rows(rows, limits) is None
+    assert columns_from_rows([rows[0], {"id": "a"}], limits) is None  # the same id twice
+    assert columns_from_rows([], limits) is None

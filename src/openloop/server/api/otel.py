@@ -66,7 +66,7 @@ def _ingest(
             f"{n} spans in one request; the limit is {svc.settings.ingest_max_rows} "
             "(OPENLOOP_INGEST_MAX_ROWS)"
         )
-    result = write_to(svc, groups)
+    result = write_to(svc, groups, built=True)
     messages = "; ".join(f"span {e['index']}: {e['message']}" for e in result.errors[:5])
     return len(result.errors), messages
 
