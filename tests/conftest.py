@@ -13,6 +13,9 @@ os.environ.pop("OPENAI_API_KEY", None)
 os.environ.pop("ANTHROPIC_API_KEY", None)
 os.environ.pop("OPENLOOP_API_KEY", None)
 os.environ.pop("OPENLOOP_BASE_URL", None)
+# Ingest bodies are decoded in the server process unless a test asks for worker processes
+# (tests/ingest/test_pool.py, and the live servers of tests/server/live.py).
+os.environ["OPENLOOP_INGEST_DECODE_PROCESSES"] = "0"
 
 try:
     from pydantic_ai import models as _pai_models

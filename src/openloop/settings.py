@@ -7,6 +7,7 @@ reads ``os.environ``. ``docs/configuration.md`` is generated from this class
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -90,6 +91,14 @@ class Settings(BaseSettings):
     ingest_max_rows: int = Field(
         default=10_000, ge=1, description="Most rows accepted in one ingest request."
     )
+    ingest_decode_processes: int | None = Field(
+        default=None,
+        ge=0,
+        description="Worker processes that decode ingest request bodies (native batches and "
+        "OTLP exports) into columns, leaving the server's own interpreter to HTTP, writes and "
+        "indexing. Unset: one per CPU beyond the first, at most 4. 0 decodes in the server "
+        "process.",
+    )
     query_default_limit: int = Field(
         default=100, ge=1, description="Row limit applied to a query that names none."
     )
@@ -154,6 +163,13 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def resolved_ingest_decode_processes(self) -> int:
+        if self.ingest_decode_processes is not None:
+            return self.ingest_decode_processes
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        return min(4, max(0, (cpus or 1) - 1))
 
     @property
     def base_url(self) -> str:

@@ -54,6 +54,7 @@ def start_server(data_dir: Path, *, demo: bool = False, timeout: float = 60.0) -
         **os.environ,
         "OPENLOOP_DATA_DIR": str(data_dir),
         "OPENLOOP_SECRET_KEY": "live-test-secret",
+        "OPENLOOP_INGEST_DECODE_PROCESSES": "1",  # as on a 2-core machine by default
     }
     cmd = [sys.executable, "-m", "openloop.cli.main", "serve", "--port", str(port)]
     cmd.append("--demo" if demo else "--no-demo")

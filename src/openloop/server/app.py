@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -44,10 +45,15 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         import pyarrow as pa
 
         pa.array([0])
+        # Ingest decoding workers take a second or so to start: not on the first request.
+        threading.Thread(target=svc.decoders.warm, name="openloop-decoders", daemon=True).start()
         # Everything loaded so far (modules, stores, templates) lives as long as the server:
         # moved out of the collector's sight, it is not walked by every full collection.
         gc.freeze()
         yield
+        # uvicorn ends the process by re-raising the signal that stopped it, so code after
+        # its run() may never execute: the workers are stopped here.
+        svc.decoders.close()
         if owns:
             svc.close()
 

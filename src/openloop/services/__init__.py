@@ -9,8 +9,10 @@ roles themselves, so no adapter can forget to.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from openloop.ingest.pool import DecodePool
 
 if TYPE_CHECKING:
     from openloop.settings import Settings
@@ -27,6 +29,8 @@ class Services:
     settings: Settings
     control: ControlStore
     data: DataStore
+    #: worker processes that decode ingest bodies (none unless ``open`` configures them)
+    decoders: DecodePool = field(default_factory=DecodePool)
 
     @classmethod
     def open(cls, settings: Settings, *, data: bool = True) -> Services:
@@ -47,9 +51,11 @@ class Services:
             except Exception:
                 control.close()
                 raise
-        return cls(settings=settings, control=control, data=store)  # type: ignore[arg-type]
+        decoders = DecodePool(settings.resolved_ingest_decode_processes if data else 0)
+        return cls(settings=settings, control=control, data=store, decoders=decoders)  # type: ignore[arg-type]
 
     def close(self) -> None:
+        self.decoders.close()
         if self.data is not None:
             self.data.close()
         self.control.close()

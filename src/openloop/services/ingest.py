@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from openloop.auth import require_write
 from openloop.errors import NotFound, OpenLoopError, PayloadTooLarge
-from openloop.ingest.columnar import columns_from_rows, decode_batch
+from openloop.ingest.columnar import ColumnBatch, decode_batch
 from openloop.ingest.rows import RowLimits
 from openloop.store.data.base import ObjectRef, WriteRequest
 
@@ -28,7 +28,14 @@ if TYPE_CHECKING:
     from openloop.auth import Principal
     from openloop.services import Services
 
-__all__ = ["CONTAINER_KEYS", "IngestResult", "ingest_body", "ingest_rows", "write_to"]
+__all__ = [
+    "CONTAINER_KEYS",
+    "IngestResult",
+    "ingest_body",
+    "ingest_rows",
+    "write_columns",
+    "write_to",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -148,46 +155,38 @@ def ingest_body(
     which reports bad rows one by one. Both store the same rows."""
     require_write(p)
     settings = svc.settings
-    batch = decode_batch(body, RowLimits.from_settings(settings), settings.ingest_max_rows)
+    batch = svc.decoders.run(
+        decode_batch, body, RowLimits.from_settings(settings), settings.ingest_max_rows
+    )
     if batch is not None:
         try:
             ref = _Containers(svc, p).resolve(batch.container)
         except OpenLoopError:
             ref = None  # the general path reports it on every row
         if ref is not None:
-            started = time.perf_counter()
-            (res,) = svc.data.write([WriteRequest(ref=ref, rows=(), columns=batch)])
-            logger.info(
-                "ingest.write rows=%d rejected=0 ms=%.1f fast=1",
-                len(res.ids),
-                (time.perf_counter() - started) * 1e3,
-            )
-            return IngestResult(xact_id=res.xact_id, ids=res.ids)
+            return write_columns(svc, ref, batch)
     return ingest_rows(svc, p, parse_rows(body))
 
 
-def write_to(
-    svc: Services,
-    groups: Mapping[ObjectRef, tuple[list[dict[str, Any]], list[int]]],
-    *,
-    built: bool = False,
-) -> IngestResult:
-    """Write grouped rows in one transaction; map store errors back to request indexes.
+def write_columns(svc: Services, ref: ObjectRef, batch: ColumnBatch) -> IngestResult:
+    """Store a decoded plain batch (:mod:`openloop.ingest.columnar`) in ``ref``."""
+    started = time.perf_counter()
+    (res,) = svc.data.write([WriteRequest(ref=ref, rows=(), columns=batch)])
+    logger.info(
+        "ingest.write rows=%d rejected=0 ms=%.1f fast=1",
+        len(res.ids),
+        (time.perf_counter() - started) * 1e3,
+    )
+    return IngestResult(xact_id=res.xact_id, ids=res.ids)
 
-    ``built`` says the rows were built by this server (OTLP spans), not sent as they are: a
-    group of plain rows then goes to the store as columns (:func:`columns_from_rows`), which
-    stores the same rows for less work."""
+
+def write_to(
+    svc: Services, groups: Mapping[ObjectRef, tuple[list[dict[str, Any]], list[int]]]
+) -> IngestResult:
+    """Write grouped rows in one transaction; map store errors back to request indexes."""
     if not groups:
         return IngestResult(xact_id=None)
-    limits = RowLimits.from_settings(svc.settings) if built else None
-    requests = []
-    for ref, (rows, _) in groups.items():
-        batch = columns_from_rows(rows, limits) if limits is not None else None
-        requests.append(
-            WriteRequest(ref=ref, rows=rows)
-            if batch is None
-            else WriteRequest(ref=ref, rows=(), columns=batch)
-        )
+    requests = [WriteRequest(ref=ref, rows=rows) for ref, (rows, _) in groups.items()]
     started = time.perf_counter()
     results = svc.data.write(requests)
     ids_by_index: dict[int, str] = {}

@@ -17,7 +17,7 @@ from openloop.auth import require_write
 from openloop.errors import InvalidInput, NotFound, PayloadTooLarge
 from openloop.server.body import read_body
 from openloop.server.security import get_principal, get_services
-from openloop.services.ingest import write_to
+from openloop.services.ingest import write_columns, write_to
 from openloop.store.data.base import ObjectRef
 
 router = APIRouter(tags=["ingest"])
@@ -33,42 +33,54 @@ def _ingest(
     encoding: str | None,
     header_project: str | None,
 ) -> tuple[int, str]:
-    from openloop.ingest.otlp import decode_request
+    from openloop.ingest.pool import decode_otlp
+    from openloop.ingest.rows import RowLimits
 
     require_write(p)
-    groups_in = decode_request(
+    settings = svc.settings
+    decoded = svc.decoders.run(
+        decode_otlp,
         body,
         content_type=content_type,
         content_encoding=encoding,
-        max_bytes=svc.settings.max_request_bytes,
+        max_bytes=settings.max_request_bytes,
+        limits=RowLimits.from_settings(settings),
     )
+    if decoded.spans > settings.ingest_max_rows:
+        raise PayloadTooLarge(
+            f"{decoded.spans} spans in one request; the limit is {settings.ingest_max_rows} "
+            "(OPENLOOP_INGEST_MAX_ROWS)"
+        )
+    if decoded.columns is not None:  # one resource, plain spans
+        write_columns(svc, _project_ref(svc, p, decoded.project or header_project), decoded.columns)
+        return 0, ""
     groups: dict[ObjectRef, tuple[list[dict[str, Any]], list[int]]] = {}
     n = 0
-    for group in groups_in:
-        name = group.project or header_project
-        if not name:
-            raise InvalidInput(
-                f"no project for these spans: send the {PROJECT_HEADER} header or set the "
-                "'openloop.project' resource attribute"
-            )
-        try:
-            project = svc.control.get_project(p.org_id, name)
-        except NotFound:
-            project = svc.control.get_or_create_project(p.org_id, name)
-        ref = ObjectRef(p.org_id, project.id, "project_logs", project.id)
-        rows, idx = groups.setdefault(ref, ([], []))
+    for group in decoded.groups:
+        rows, idx = groups.setdefault(
+            _project_ref(svc, p, group.project or header_project), ([], [])
+        )
         for row in group.rows:
             rows.append(row)
             idx.append(n)
             n += 1
-    if n > svc.settings.ingest_max_rows:
-        raise PayloadTooLarge(
-            f"{n} spans in one request; the limit is {svc.settings.ingest_max_rows} "
-            "(OPENLOOP_INGEST_MAX_ROWS)"
-        )
-    result = write_to(svc, groups, built=True)
+    result = write_to(svc, groups)
     messages = "; ".join(f"span {e['index']}: {e['message']}" for e in result.errors[:5])
     return len(result.errors), messages
+
+
+def _project_ref(svc: Any, p: Any, name: str | None) -> ObjectRef:
+    """The logs of project ``name`` (created on first use) in the caller's organization."""
+    if not name:
+        raise InvalidInput(
+            f"no project for these spans: send the {PROJECT_HEADER} header or set the "
+            "'openloop.project' resource attribute"
+        )
+    try:
+        project = svc.control.get_project(p.org_id, name)
+    except NotFound:
+        project = svc.control.get_or_create_project(p.org_id, name)
+    return ObjectRef(p.org_id, project.id, "project_logs", project.id)
 
 
 @router.post("/v1/traces", summary="OTLP/HTTP trace export (protobuf or JSON)")
