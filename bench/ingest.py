@@ -32,6 +32,7 @@ import orjson
 from bench._machine import load_1m, machine_facts, proc_cpu_seconds, proc_peak_rss_mb
 from bench._spans import make_batches
 from openloop.sdk.transport import SenderConfig
+from openloop.settings import Settings
 
 OTEL_EXPORT_BATCH = 512  # BatchSpanProcessor's default max_export_batch_size
 
@@ -223,13 +224,15 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--batch", type=int, default=None)
     ap.add_argument("--senders", type=int, default=4)
+    ap.add_argument("--decode-processes", type=int, default=None,
+                    help="the server's ingest_decode_processes (default: its own default)")  # fmt: skip
     ap.add_argument("--out", type=Path, default=Path("bench/results"))
     args = ap.parse_args()
     sdk_batch = args.batch or SenderConfig.batch_max_rows
     otlp_batch = args.batch or OTEL_EXPORT_BATCH
     machine = machine_facts()
     with tempfile.TemporaryDirectory() as tmp:
-        srv = start_server(Path(tmp) / "data")
+        srv = start_server(Path(tmp) / "data", decode_processes=args.decode_processes)
         try:
             h = {"Authorization": f"Bearer {srv.api_key}"}
             pid = httpx.post(
@@ -269,6 +272,9 @@ def main() -> None:
         "machine": machine,
         "batch": {"sdk": sdk_batch, "otlp": otlp_batch},
         "senders": args.senders,
+        "decode_processes": Settings(
+            ingest_decode_processes=args.decode_processes
+        ).resolved_ingest_decode_processes,
         "seconds": args.seconds,
         "sdk": sdk,
         "otlp": otlp,

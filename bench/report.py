@@ -117,11 +117,15 @@ def render_ingest(r: dict[str, Any]) -> str:
     b = r["batch"]
     per = (f"{b['sdk']:,} SDK / {b['otlp']:,} OTLP spans per request" if isinstance(b, dict)
            else f"{b} spans per request")  # fmt: skip
+    workers = r.get("decode_processes")
+    decode = ("" if workers is None else
+              f", decoding in {workers} worker process{'es' if workers != 1 else ''}" if workers
+              else ", decoding in the server process")  # fmt: skip
     out = [f"### Ingest benchmark — {r['senders']} sender processes, {per}, "
-           f"{r['seconds']:.0f} s per phase", "", _machine(r["machine"]), "",
+           f"{r['seconds']:.0f} s per phase{decode}", "", _machine(r["machine"]), "",
            "| Path | sustained spans/s | spans/s incl. drain | request p50 ms | request p99 ms | "
            "server CPU-s per 1,000 spans (incl. drain) | server CPU-s (share of wall) | drain s | "
-           "client CPU-s | server peak RSS MB | load before |",
+           "client CPU-s | server peak RSS MB (with workers) | load before |",
            "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for key, name in (
         ("sdk", "SDK batches (gzip JSON, /v1/ingest)"),
@@ -139,7 +143,8 @@ def render_ingest(r: dict[str, Any]) -> str:
     ok = r.get("verified")
     counts = ", ".join(f"{k} {v:,} stored / {r.get('acked', {}).get(k, 0):,} acknowledged"
                        for k, v in r["stored"].items())  # fmt: skip
-    out += ["", "*Drain*: after the senders stop, the server keeps working on what they sent (full-text "
+    out += ["", "Server CPU and memory include the decoding worker processes.", "",
+            "*Drain*: after the senders stop, the server keeps working on what they sent (full-text "
             "commits and merges, checkpoints) until it is idle; *incl. drain* counts that time and CPU.",
             "", f"Count query after the run: {counts} (warm-up requests included): "
             f"**{'every acknowledged span was stored' if ok else 'MISMATCH'}**."]  # fmt: skip

@@ -48,14 +48,20 @@ class LiveServer:
             self.proc.stdout.close()
 
 
-def start_server(data_dir: Path, *, demo: bool = False, timeout: float = 60.0) -> LiveServer:
+def start_server(
+    data_dir: Path, *, demo: bool = False, timeout: float = 60.0, decode_processes: int | None = 1
+) -> LiveServer:
+    """``openloop serve`` in a child process; ``decode_processes`` None keeps the server's
+    default (by default 1: what a 2-core machine gets)."""
     port = free_port()
     env = {
         **os.environ,
         "OPENLOOP_DATA_DIR": str(data_dir),
         "OPENLOOP_SECRET_KEY": "live-test-secret",
-        "OPENLOOP_INGEST_DECODE_PROCESSES": "1",  # as on a 2-core machine by default
     }
+    env.pop("OPENLOOP_INGEST_DECODE_PROCESSES", None)
+    if decode_processes is not None:
+        env["OPENLOOP_INGEST_DECODE_PROCESSES"] = str(decode_processes)
     cmd = [sys.executable, "-m", "openloop.cli.main", "serve", "--port", str(port)]
     cmd.append("--demo" if demo else "--no-demo")
     proc = subprocess.Popen(
