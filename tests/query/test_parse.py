@@ -174,3 +174,45 @@ def test_public_api_is_pinned() -> None:
         "parse",
         "run_query",
     ]
+
+
+@pytest.mark.parametrize(("text", "tokens"), [
+    ("a.b >= 1.5", [("ident", "a", 0, 1), ("op", ".", 1, 2), ("ident", "b", 2, 3),
+                    ("op", ">=", 4, 6), ("number", "1.5", 7, 10)]),
+    ("1.5.3", [("number", "1.5", 0, 3), ("number", ".3", 3, 5)]),
+    ("x = 1e5", [("ident", "x", 0, 1), ("op", "=", 2, 3), ("number", "1e5", 4, 7)]),
+    ("'it''s' 'a\\'b' 'plain'", [("string", "it's", 0, 7), ("string", "a'b", 8, 14),
+                                 ("string", "plain", 15, 22)]),
+    ('"a b" "x""y" `c`', [("qident", "a b", 0, 5), ("qident", 'x"y', 6, 12), ("qident", "c", 13, 16)]),
+    ("a--note\n-b", [("ident", "a", 0, 1), ("op", "-", 8, 9), ("ident", "b", 9, 10)]),
+    ("é1 ٣", [("ident", "é1", 0, 2), ("number", "٣", 3, 4)]),
+])  # fmt: skip
+def test_tokens_on_both_scanner_paths(text: str, tokens: list[tuple[str, str, int, int]]) -> None:
+    """Common tokens take one regex step and the rest the character scanner; both agree."""
+    from openloop.query.tokens import tokenize
+
+    got = tokenize(text)
+    assert [(t.kind, t.value, t.pos, t.end) for t in got[:-1]] == tokens
+    assert got[-1].kind == "eof"
+
+
+def test_line_start_marks_the_first_token_of_each_line() -> None:
+    from openloop.query.tokens import tokenize
+
+    got = tokenize("select: a -- c\n  /* x */ from: t /* 1\n2 */ | limit: 5")
+    assert [t.value for t in got if t.line_start] == ["select", "from"]
+
+
+def test_tokenizer_errors_are_unchanged() -> None:
+    assert "a name cannot start with a digit" in str(error_of("SELECT 1x FROM project_logs('p')"))
+    assert "unterminated string" in str(error_of("SELECT 'abc FROM project_logs('p')"))
+    assert "unterminated quoted name" in str(error_of("SELECT \"abc FROM project_logs('p')"))
+
+
+def test_ast_nodes_stay_frozen_with_their_defaults() -> None:
+    node = ast.Binary("eq", ast.Literal(1), ast.Literal(2, pos=4))
+    assert node == ast.Binary("eq", ast.Literal(1), ast.Literal(2)) and node.pos == 0
+    assert hash(node) == hash(ast.Binary("eq", ast.Literal(1), ast.Literal(2)))
+    with pytest.raises(AttributeError):
+        node.op = "ne"  # type: ignore[misc]
+    assert ast.Query().sort == () and ast.Field(("a",)).bare_quoted is False

@@ -53,13 +53,14 @@ def release(tree: exp.Expr) -> None:
     passes cost far more than this walk in a process with many live objects)."""
     stack: list[Any] = [tree]
     pop, push = stack.pop, stack.append
+    node_type = exp.Expr
     while stack:
         node = pop()
         node.parent = None
         for value in node.args.values():
-            if isinstance(value, exp.Expr):
+            if isinstance(value, node_type):
                 push(value)
             elif value.__class__ is list:
                 for item in value:
-                    if isinstance(item, exp.Expr):
+                    if isinstance(item, node_type):
                         push(item)

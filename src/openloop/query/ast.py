@@ -8,8 +8,9 @@ is ignored by equality, so the same query written in both syntaxes compares equa
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "AnySpan",
@@ -39,22 +40,53 @@ __all__ = [
     "Ternary",
     "Unary",
     "Unpivot",
+    "direct_init",
 ]
 
 PathPart = str | int
+_T = TypeVar("_T")
 
 
+def direct_init(cls: type[_T]) -> type[_T]:
+    """Give a frozen dataclass an ``__init__`` that fills the instance dict directly.
+
+    The generated one assigns each field through ``object.__setattr__`` (a slot-wrapper call
+    per field, about half the cost of creating a node), and every query creates many nodes.
+    Same parameters and defaults; assignment after creation still raises."""
+    params: list[str] = []
+    lines: list[str] = []
+    env: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.default_factory is not dataclasses.MISSING or not f.init:
+            raise TypeError(f"{cls.__name__}.{f.name}: only plain fields and defaults")
+        if f.default is dataclasses.MISSING:
+            params.append(f.name)
+        else:
+            env[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        lines.append(f"    _d_[{f.name!r}] = {f.name}\n")
+    source = f"def __init__(self, {', '.join(params)}):\n    _d_ = self.__dict__\n{''.join(lines)}"
+    exec(source, env)
+    init = env["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = init  # type: ignore[method-assign]
+    return cls
+
+
+@direct_init
 @dataclass(frozen=True)
 class Expr:
     """Base class of every expression node."""
 
 
+@direct_init
 @dataclass(frozen=True)
 class Literal(Expr):
     value: Any  # str, int, float, bool or None
     pos: int = field(default=0, compare=False)
 
 
+@direct_init
 @dataclass(frozen=True)
 class Field(Expr):
     """A dotted path as written: ``metadata."field name".items[0]``.
@@ -67,11 +99,13 @@ class Field(Expr):
     bare_quoted: bool = field(default=False, compare=False)
 
 
+@direct_init
 @dataclass(frozen=True)
 class Star(Expr):
     pos: int = field(default=0, compare=False)
 
 
+@direct_init
 @dataclass(frozen=True)
 class Unary(Expr):
     op: str  # "not" | "neg"
@@ -79,6 +113,7 @@ class Unary(Expr):
     pos: int = field(default=0, compare=False)
 
 
+@direct_init
 @dataclass(frozen=True)
 class Binary(Expr):
     """``op`` is one of and, or, eq, ne, lt, le, gt, ge, nseq (``<=>``), nsne (``<!=>``), add,
@@ -90,6 +125,7 @@ class Binary(Expr):
     pos: int = field(default=0, compare=False)
 
 
+@direct_init
 @dataclass(frozen=True)
 class InList(Expr):
     operand: Expr
@@ -98,6 +134,7 @@ class InList(Expr):
     pos: int = field(default=0, compare=False)
 
 
+@direct_init
 @dataclass(frozen=True)
 class IsNull(Expr):
     operand: Expr
@@ -105,6 +142,7 @@ class IsNull(Expr):
     pos: int = field(default=0, compare=False)
 
 
+@direct_init
 @dataclass(frozen=True)
 class Ternary(Expr):
     cond: Expr
@@ -113,6 +151,7 @@ class Ternary(Expr):
     pos: int = field(default=0, compare=False)
 
 
+@direct_init
 @dataclass(frozen=True)
 class Func(Expr):
     """A function call; ``name`` is lower-cased. ``count(*)`` has ``star=True``."""
@@ -123,6 +162,7 @@ class Func(Expr):
     pos: int = field(default=0, compare=False)
 
 
+@direct_init
 @dataclass(frozen=True)
 class Interval(Expr):
     amount: int
@@ -130,6 +170,7 @@ class Interval(Expr):
     pos: int = field(default=0, compare=False)
 
 
+@direct_init
 @dataclass(frozen=True)
 class Cast(Expr):
     operand: Expr
@@ -137,6 +178,7 @@ class Cast(Expr):
     pos: int = field(default=0, compare=False)
 
 
+@direct_init
 @dataclass(frozen=True)
 class AnySpan(Expr):
     """``ANY_SPAN(cond)``: the span's trace has some span for which ``cond`` holds."""
@@ -145,6 +187,7 @@ class AnySpan(Expr):
     pos: int = field(default=0, compare=False)
 
 
+@direct_init
 @dataclass(frozen=True)
 class FilterSpans(Expr):
     """``FILTER_SPANS(cond)``: after traces are chosen, keep only spans where ``cond`` holds."""
@@ -156,6 +199,7 @@ class FilterSpans(Expr):
 # -- bound leaves (produced by resolve.py) ---------------------------------------------------
 
 
+@direct_init
 @dataclass(frozen=True)
 class Column(Expr):
     """A stored (or derived-table) column with a static type: str, num, int, bool, ts, array,
@@ -165,6 +209,7 @@ class Column(Expr):
     type: str
 
 
+@direct_init
 @dataclass(frozen=True)
 class JsonPath(Expr):
     """A path inside a JSON-text column (``metadata`` + ``("region",)``)."""
@@ -173,6 +218,7 @@ class JsonPath(Expr):
     path: tuple[PathPart, ...]
 
 
+@direct_init
 @dataclass(frozen=True)
 class MapValue(Expr):
     """``scores.X``: the value for key X of a map column."""
@@ -181,6 +227,7 @@ class MapValue(Expr):
     key: str
 
 
+@direct_init
 @dataclass(frozen=True)
 class ArrayItem(Expr):
     """``tags[0]``: 0-based index into an array column; negative counts from the end."""
@@ -189,6 +236,7 @@ class ArrayItem(Expr):
     index: int
 
 
+@direct_init
 @dataclass(frozen=True)
 class MapLookup(Expr):
     """``scores[key_column]``: a map value keyed by another column (UNPIVOT of a map)."""
@@ -197,6 +245,7 @@ class MapLookup(Expr):
     key_column: str
 
 
+@direct_init
 @dataclass(frozen=True)
 class JsonExtract(Expr):
     """``json_extract(text, 'key')``: parse ``operand`` as JSON text and read ``key``."""
@@ -205,6 +254,7 @@ class JsonExtract(Expr):
     key: str
 
 
+@direct_init
 @dataclass(frozen=True)
 class Search(Expr):
     """Full-text match of ``text`` over ``fields`` (``None`` = the default text fields)."""
@@ -216,6 +266,7 @@ class Search(Expr):
 # -- clauses -----------------------------------------------------------------------------------
 
 
+@direct_init
 @dataclass(frozen=True)
 class SelectItem:
     expr: Expr
@@ -223,12 +274,14 @@ class SelectItem:
     text: str = field(default="", compare=False)  # the expression as written
 
 
+@direct_init
 @dataclass(frozen=True)
 class SortItem:
     expr: Expr
     descending: bool = False
 
 
+@direct_init
 @dataclass(frozen=True)
 class Source:
     """``project_logs('p1', 'p2')``: a table function over one or more containers."""
@@ -239,6 +292,7 @@ class Source:
     pos: int = field(default=0, compare=False)
 
 
+@direct_init
 @dataclass(frozen=True)
 class Unpivot:
     """``UNPIVOT (value FOR key IN (expr))``; for arrays ``key`` is ``None`` (written ``_``)."""
@@ -249,6 +303,7 @@ class Unpivot:
     pos: int = field(default=0, compare=False)
 
 
+@direct_init
 @dataclass(frozen=True)
 class Pivot:
     """Pivot ``measures`` (names of select items) across the values of ``key`` (a select item
@@ -259,12 +314,14 @@ class Pivot:
     pos: int = field(default=0, compare=False)
 
 
+@direct_init
 @dataclass(frozen=True)
 class Sample:
     percent: float | None = None
     count: int | None = None
 
 
+@direct_init
 @dataclass(frozen=True)
 class Query:
     """One query, whichever syntax it was written in."""

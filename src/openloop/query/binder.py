@@ -27,6 +27,7 @@ __all__ = [
 ]  # fmt: skip
 
 
+@ast.direct_init
 @dataclass(frozen=True)
 class Item:
     """One output column: its name, bound expression and output kind."""
@@ -128,6 +129,10 @@ def children(e: ast.Expr) -> list[ast.Expr]:
     return []
 
 
+#: Function names that are spellings of another function.
+_RENAMED = {"includes": "contains", "current_timestamp": "now"}
+
+
 class Binder:
     def __init__(self, query: ast.Query, ns: Namespace, items: list[Item] | None = None) -> None:
         self.q = query
@@ -139,21 +144,22 @@ class Binder:
 
     def bind(self, e: ast.Expr, *, allow_agg: bool, use_aliases: bool = True,
              in_agg: bool = False) -> ast.Expr:  # fmt: skip
+        return self._bind(e, allow_agg, use_aliases, in_agg)
+
+    def _bind(self, e: ast.Expr, allow_agg: bool, use_aliases: bool, in_agg: bool) -> ast.Expr:
         cls = e.__class__
         if cls is ast.Field:
             return self._field(e, use_aliases)  # type: ignore[arg-type]
         if cls is ast.Literal or cls is ast.Interval:
             return e
-
-        def b(x: ast.Expr, in_agg: bool = in_agg) -> ast.Expr:
-            return self.bind(x, allow_agg=allow_agg, use_aliases=use_aliases, in_agg=in_agg)
-
         if cls is ast.Func:
-            return self._func(e, b, allow_agg, in_agg)  # type: ignore[arg-type]
+            return self._func(e, allow_agg, use_aliases, in_agg)  # type: ignore[arg-type]
+        b = self._bind
         if isinstance(e, ast.Star):
             raise self.err(e.pos, "* is only allowed as `select *` or `count(*)`")
         if isinstance(e, ast.Binary):
-            left, right = b(e.left), b(e.right)
+            left = b(e.left, allow_agg, use_aliases, in_agg)
+            right = b(e.right, allow_agg, use_aliases, in_agg)
             if e.op == "match":
                 return self._match(e, left, right)
             if e.op == "includes" and type_of(left) not in ("array", "json"):
@@ -165,21 +171,25 @@ class Binder:
                 raise self.err(e.pos, "arithmetic on text; use concat() to join strings")
             return ast.Binary(e.op, left, right, pos=e.pos)
         if isinstance(e, ast.Unary):
-            return ast.Unary(e.op, b(e.operand), pos=e.pos)
+            return ast.Unary(e.op, b(e.operand, allow_agg, use_aliases, in_agg), pos=e.pos)
         if isinstance(e, ast.IsNull):
-            return ast.IsNull(b(e.operand), e.negated, pos=e.pos)
+            return ast.IsNull(b(e.operand, allow_agg, use_aliases, in_agg), e.negated, pos=e.pos)
         if isinstance(e, ast.InList):
-            return ast.InList(b(e.operand), tuple(b(i) for i in e.items), e.negated, pos=e.pos)
+            return ast.InList(b(e.operand, allow_agg, use_aliases, in_agg),
+                              tuple(b(i, allow_agg, use_aliases, in_agg) for i in e.items),
+                              e.negated, pos=e.pos)  # fmt: skip
         if isinstance(e, ast.Ternary):
-            return ast.Ternary(b(e.cond), b(e.then), b(e.otherwise), pos=e.pos)
+            return ast.Ternary(b(e.cond, allow_agg, use_aliases, in_agg),
+                               b(e.then, allow_agg, use_aliases, in_agg),
+                               b(e.otherwise, allow_agg, use_aliases, in_agg), pos=e.pos)  # fmt: skip
         if isinstance(e, ast.Cast):
-            return ast.Cast(b(e.operand), e.type_name, pos=e.pos)
+            return ast.Cast(b(e.operand, allow_agg, use_aliases, in_agg), e.type_name, pos=e.pos)
         if isinstance(e, ast.AnySpan):
-            return ast.AnySpan(self.bind(e.cond, allow_agg=False, use_aliases=False), pos=e.pos)
+            return ast.AnySpan(b(e.cond, False, False, False), pos=e.pos)
         if isinstance(e, ast.FilterSpans):
             raise self.err(e.pos, "FILTER_SPANS must be a top-level AND term of the filter")
         if isinstance(e, ast.Func):
-            return self._func(e, b, allow_agg, in_agg)
+            return self._func(e, allow_agg, use_aliases, in_agg)
         raise self.err(0, f"unsupported expression {type(e).__name__}")
 
     def _field(self, e: ast.Field, use_aliases: bool) -> ast.Expr:
@@ -216,8 +226,8 @@ class Binder:
             return ast.Search(right.value, (".".join(str(p) for p in (left.column, *left.path)),))
         raise self.err(e.pos, "MATCH needs a field on the left, such as output")
 
-    def _func(self, e: ast.Func, b: Any, allow_agg: bool, in_agg: bool) -> ast.Expr:
-        name = {"includes": "contains", "current_timestamp": "now"}.get(e.name, e.name)
+    def _func(self, e: ast.Func, allow_agg: bool, use_aliases: bool, in_agg: bool) -> ast.Expr:
+        name = _RENAMED.get(e.name, e.name)
         if name not in FUNCTIONS:
             close = difflib.get_close_matches(name, list(FUNCTIONS), n=3)
             hint = f"; did you mean {close[0]}()?" if close else ""
@@ -244,7 +254,8 @@ class Binder:
             if not (isinstance(arg, ast.Literal) and isinstance(arg.value, str)):
                 raise self.err(e.pos, "search() takes a quoted text")
             return ast.Search(arg.value, None)
-        args = tuple(b(a, in_agg or name in AGGREGATES) for a in e.args)
+        inner = in_agg or name in AGGREGATES
+        args = tuple([self._bind(a, allow_agg, use_aliases, inner) for a in e.args])
         if name == "percentile":
             p = args[1]
             if not (

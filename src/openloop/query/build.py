@@ -18,7 +18,7 @@ from openloop.errors import QueryError
 from . import ast
 from ._render import fragment, release, render, render_part
 from .compile import ExprCompiler, SearchFn, check_version, col, visible_predicate
-from .dialects import all_of, any_of, get_dialect
+from .dialects import all_of, any_of, get_dialect, num
 from .parser import parse
 from .resolve import SOURCE_KINDS, resolve
 from .shapes import Assembler, OutputColumn
@@ -115,7 +115,7 @@ def compile_query(query: ast.Query | str, *, dialect: str, resolver: Resolver,
         else:
             sel = asm.spans()
         if d.query_settings:
-            sel.set("settings", [exp.EQ(this=exp.var(k), expression=exp.Literal.number(v))
+            sel.set("settings", [exp.EQ(this=exp.var(k), expression=num(v))
                                  for k, v in d.query_settings.items()])  # fmt: skip
         tree = asm.finish(sel)
         sql = render(tree, d.name)  # the only rendering

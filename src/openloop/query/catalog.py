@@ -9,6 +9,7 @@ reads from a per-trace table with the same column names plus the trace aggregate
 from __future__ import annotations
 
 import difflib
+import functools
 
 from openloop.model.fields import COLUMNS, hot_column_for_path
 
@@ -139,6 +140,11 @@ class Namespace:
 
     def bind(self, path: tuple[str | int, ...]) -> ast.Expr | None:
         """The bound expression for ``path``, or None when its head is unknown."""
+        if not self.summary and not self.extra:
+            return _bind_rows(path)  # the same for every query: cached
+        return self._bind(path)
+
+    def _bind(self, path: tuple[str | int, ...]) -> ast.Expr | None:
         head, rest = path[0], path[1:]
         if not isinstance(head, str):
             return None
@@ -196,3 +202,10 @@ class Namespace:
         if head == "span_type_info" and rest in (("has_error",),):
             return ast.Column("has_error", "bool")
         return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _bind_rows(path: tuple[str | int, ...]) -> ast.Expr | None:
+    """:meth:`Namespace.bind` of the plain spans table (no summary, no UNPIVOT names): a pure
+    function of the path whose result, a frozen node, can be shared."""
+    return Namespace()._bind(path)

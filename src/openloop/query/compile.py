@@ -19,7 +19,7 @@ from sqlglot import exp
 from openloop.errors import QueryError
 
 from . import ast
-from .dialects import Dialect, all_of, any_of, fn, lit
+from .dialects import Dialect, all_of, any_of, fn, lit, num
 from .resolve import SEARCH_FIELDS, bucket_unit, parse_timestamp, type_of
 from .tokens import error_at
 
@@ -125,9 +125,7 @@ class ExprCompiler:
                 return self.ts_literal(e)
             return lit(e.value)
         if isinstance(e, ast.Interval):
-            return exp.Interval(
-                this=exp.Literal.number(e.amount), unit=exp.Var(this=e.unit.upper())
-            )
+            return exp.Interval(this=num(e.amount), unit=exp.Var(this=e.unit.upper()))
         if isinstance(e, ast.Binary):
             return self._binary(e)
         if isinstance(e, ast.Unary):
@@ -325,9 +323,9 @@ class ExprCompiler:
                                "between -15 and 15")  # fmt: skip
             # Half away from zero on both engines (ClickHouse's round() is banker's on floats).
             x = self.expr(args[0], "num")
-            scale = exp.Literal.number(repr(10.0**digits))
+            scale = num(repr(10.0**digits))
             mag = exp.Floor(this=exp.Add(this=exp.Mul(this=fn("abs", x), expression=scale),
-                                         expression=exp.Literal.number("0.5")))  # fmt: skip
+                                         expression=num("0.5")))  # fmt: skip
             return exp.Paren(this=exp.Div(this=exp.Mul(this=fn("sign", x.copy()), expression=mag),
                                           expression=scale.copy()))  # fmt: skip
         if name in ("abs", "floor", "ceil"):
@@ -353,8 +351,8 @@ class ExprCompiler:
         if name in ("sum", "avg", "percentile"):
             value = self.expr(args[0], "num")
             if type_of(args[0]) == "bool":
-                value = exp.Case(ifs=[exp.If(this=value, true=exp.Literal.number(1))],
-                                 default=exp.Literal.number(0))  # fmt: skip
+                value = exp.Case(ifs=[exp.If(this=value, true=num(1))],
+                                 default=num(0))  # fmt: skip
             if name == "percentile":
                 return d.percentile(value, float(args[1].value))  # type: ignore[attr-defined]
             return (exp.Sum if name == "sum" else exp.Avg)(this=value)

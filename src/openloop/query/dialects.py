@@ -21,6 +21,7 @@ __all__ = [
     "all_of",
     "any_of",
     "get_dialect",
+    "num",
 ]
 
 PathPart = str | int
@@ -46,17 +47,23 @@ def any_of(*terms: exp.Expr) -> exp.Expr:
     return exp.Paren(this=out) if len(terms) > 1 else out
 
 
+def num(value: object) -> exp.Expr:
+    """``exp.Literal.number(value)`` built directly. That classmethod converts its text with
+    int() and, failing that, Decimal (raising and catching for every fraction) only to turn a
+    negative number into ``Neg``; only text with a leading minus can be one."""
+    text = str(value)
+    if text.startswith("-"):
+        return exp.Literal.number(text)
+    return exp.Literal(this=text, is_string=False)
+
+
 def lit(value: object) -> exp.Expr:
     if value is None:
         return exp.Null()
     if isinstance(value, bool):
         return exp.Boolean(this=value)
     if isinstance(value, int | float):
-        return (
-            exp.Literal.number(repr(value))
-            if value >= 0
-            else exp.Neg(this=exp.Literal.number(repr(-value)))
-        )
+        return num(repr(value)) if value >= 0 else exp.Neg(this=num(repr(-value)))
     return exp.Literal.string(str(value))
 
 
@@ -66,7 +73,7 @@ def _dtype(name: str) -> exp.DataType:
 
 
 def _interval(amount: int, unit: str) -> exp.Expr:
-    return exp.Interval(this=exp.Literal.number(amount), unit=exp.Var(this=unit.upper()))
+    return exp.Interval(this=num(amount), unit=exp.Var(this=unit.upper()))
 
 
 class Dialect(ABC):
@@ -86,7 +93,7 @@ class Dialect(ABC):
     def key_set(self, column: exp.Expr, keys: Sequence[int], params: list[object]) -> exp.Expr:
         """``column IN keys`` for a sorted list of integer keys (full-text hits). Default: the
         keys written as numbers; ``params`` receives any bound parameter instead."""
-        return exp.In(this=column, expressions=[exp.Literal.number(k) for k in keys])
+        return exp.In(this=column, expressions=[num(k) for k in keys])
 
     @abstractmethod
     def json_raw(self, column: exp.Expr, path: Sequence[PathPart]) -> exp.Expr:
@@ -160,8 +167,8 @@ class Dialect(ABC):
                           expression=exp.Where(this=exp.column("is_root")))  # fmt: skip
 
     def count_if(self, cond: exp.Expr) -> exp.Expr:
-        return exp.Sum(this=exp.Case(ifs=[exp.If(this=cond, true=exp.Literal.number(1))],
-                                     default=exp.Literal.number(0)))  # fmt: skip
+        return exp.Sum(this=exp.Case(ifs=[exp.If(this=cond, true=num(1))],
+                                     default=num(0)))  # fmt: skip
 
     @abstractmethod
     def array_item(self, arr: exp.Expr, index: int) -> exp.Expr:
@@ -273,10 +280,10 @@ class DuckDBDialect(Dialect):
         return exp.AnyValue(this=e)
 
     def percentile(self, e, p):
-        return fn("quantile_cont", e, exp.Literal.number(repr(p)))
+        return fn("quantile_cont", e, num(repr(p)))
 
     def array_item(self, arr, index):
-        return fn("list_extract", arr, exp.Literal.number(index + 1 if index >= 0 else index))
+        return fn("list_extract", arr, num(index + 1 if index >= 0 else index))
 
     def map_keys(self, m):
         return fn("map_keys", m)
@@ -288,7 +295,7 @@ class DuckDBDialect(Dialect):
         return fn("list", e)
 
     def sample_hash(self, e):
-        return exp.Mod(this=fn("hash", e), expression=exp.Literal.number(10000))
+        return exp.Mod(this=fn("hash", e), expression=num(10000))
 
 
 class ClickHouseDialect(Dialect):
@@ -299,7 +306,7 @@ class ClickHouseDialect(Dialect):
 
     @staticmethod
     def _args(path: Sequence[PathPart]) -> list[exp.Expr]:
-        return [exp.Literal.number(p + 1 if p >= 0 else p) if isinstance(p, int)
+        return [num(p + 1 if p >= 0 else p) if isinstance(p, int)
                 else exp.Literal.string(p) for p in path]  # fmt: skip
 
     def json_raw(self, column, path):
@@ -332,15 +339,15 @@ class ClickHouseDialect(Dialect):
         return fn("toString", e)
 
     def to_datetime(self, e):
-        return fn("parseDateTime64BestEffortOrNull", fn("toString", e), exp.Literal.number(6),
+        return fn("parseDateTime64BestEffortOrNull", fn("toString", e), num(6),
                   exp.Literal.string("UTC"))  # fmt: skip
 
     def ts_literal(self, iso_utc):
-        return fn("toDateTime64", exp.Literal.string(iso_utc), exp.Literal.number(6),
+        return fn("toDateTime64", exp.Literal.string(iso_utc), num(6),
                   exp.Literal.string("UTC"))  # fmt: skip
 
     def now(self):
-        return fn("now64", exp.Literal.number(6))
+        return fn("now64", num(6))
 
     def today(self):
         return fn("today")
@@ -354,7 +361,7 @@ class ClickHouseDialect(Dialect):
             inner = fn(self._TRUNC[unit], ts)
         else:
             inner = fn("toStartOfInterval", ts, _interval(amount, unit))
-        return fn("toDateTime64", inner, exp.Literal.number(6), exp.Literal.string("UTC"))
+        return fn("toDateTime64", inner, num(6), exp.Literal.string("UTC"))
 
     def percentile(self, e, p):
         # quantile() is approximate; the exact, interpolating one matches DuckDB's quantile_cont.
@@ -370,7 +377,7 @@ class ClickHouseDialect(Dialect):
         return fn("countIf", cond)
 
     def array_item(self, arr, index):
-        return fn("arrayElementOrNull", arr, exp.Literal.number(index + 1 if index >= 0 else index))
+        return fn("arrayElementOrNull", arr, num(index + 1 if index >= 0 else index))
 
     def array_len(self, arr):
         return fn("length", arr)
@@ -391,7 +398,7 @@ class ClickHouseDialect(Dialect):
         return fn("groupArray", e)
 
     def sample_hash(self, e):
-        return exp.Mod(this=fn("cityHash64", e), expression=exp.Literal.number(10000))
+        return exp.Mod(this=fn("cityHash64", e), expression=num(10000))
 
     def random(self):
         return fn("rand")

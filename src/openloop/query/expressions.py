@@ -135,9 +135,10 @@ class ExprParser:
         if self.depth > _MAX_DEPTH:
             raise self.error(f"expression nested more than {_MAX_DEPTH} levels deep")
         try:
-            start = self.peek().pos
+            start = self.tokens[self.i].pos
             cond = self.binary(0)
-            if self.at_op("?"):
+            tok = self.tokens[self.i]
+            if tok.kind == "op" and tok.value == "?":
                 self.advance()
                 then = self.expr()
                 self.expect_op(":", " in 'condition ? then : else'")
@@ -149,8 +150,9 @@ class ExprParser:
 
     def binary(self, min_bp: int) -> ast.Expr:
         left = self.prefix()
+        tokens = self.tokens
         while True:
-            tok = self.peek()
+            tok = tokens[self.i]
             kind = tok.kind
             if kind == "op":
                 arith = _ARITH.get(tok.value)
@@ -239,11 +241,14 @@ class ExprParser:
         return tuple(items)
 
     def prefix(self) -> ast.Expr:
-        tok = self.peek()
+        tok = self.tokens[self.i]
         kind = tok.kind
-        if kind == "ident" and tok.value.lower() == "not":
-            self.advance()
-            return ast.Unary("not", self.binary(4), pos=tok.pos)
+        if kind == "ident":
+            word = tok.value.lower()
+            if word == "not":
+                self.i += 1
+                return ast.Unary("not", self.binary(4), pos=tok.pos)
+            return self._word(tok, word)
         if kind == "op" and (tok.value == "-" or tok.value == "+"):
             self.advance()
             operand = self.binary(7)
@@ -259,45 +264,50 @@ class ExprParser:
         return self.primary()
 
     def primary(self) -> ast.Expr:
-        tok = self.peek()
-        if tok.kind == "number":
-            self.advance()
+        tok = self.tokens[self.i]
+        kind = tok.kind
+        if kind == "ident":
+            return self._word(tok, tok.value.lower())
+        if kind == "number":
+            self.i += 1
             return ast.Literal(self._number(tok), pos=tok.pos)
-        if tok.kind == "string":
-            self.advance()
+        if kind == "string":
+            self.i += 1
             return ast.Literal(tok.value, pos=tok.pos)
-        if tok.kind == "op" and tok.value == "(":
-            self.advance()
+        if kind == "op" and tok.value == "(":
+            self.i += 1
             inner = self.expr()
             self.expect_op(")", " to close '('")
             return inner
-        if tok.kind == "op" and tok.value == "*":
-            self.advance()
+        if kind == "op" and tok.value == "*":
+            self.i += 1
             return ast.Star(pos=tok.pos)
-        if tok.kind == "qident":
-            self.advance()
+        if kind == "qident":
+            self.i += 1
             return self._path(tok.value, tok, bare_ok=True)
-        if tok.kind != "ident":
-            raise self.error("expected a value, field or function")
-        word = tok.value.lower()
-        nxt = self.peek(1)
-        if nxt.kind == "op" and nxt.value == "(" and word not in ("interval",):
+        raise self.error("expected a value, field or function")
+
+    def _word(self, tok: Token, word: str) -> ast.Expr:
+        """A primary expression starting with the name ``tok`` (``word`` lower-cased): a call,
+        a constant, INTERVAL, a keyword function or a field path."""
+        nxt = self.tokens[self.i + 1]  # ``tok`` is not the eof token, which comes later
+        if nxt.kind == "op" and nxt.value == "(" and word != "interval":
             return self._call(tok)
         if word in ("true", "false"):
-            self.advance()
+            self.i += 1
             return ast.Literal(word == "true", pos=tok.pos)
         if word == "null":
-            self.advance()
+            self.i += 1
             return ast.Literal(None, pos=tok.pos)
         if word == "interval":
             return self._interval()
         if word in ("current_timestamp", "current_date"):
-            self.advance()
+            self.i += 1
             return ast.Func(word, (), pos=tok.pos)
         if word in RESERVED:
             raise self.error(f"unexpected keyword {tok.value.upper()}; quote it with double "
                              "quotes to use it as a field name")  # fmt: skip
-        self.advance()
+        self.i += 1
         return self._path(tok.value, tok)
 
     def _number(self, tok: Token) -> int | float:
@@ -312,9 +322,12 @@ class ExprParser:
         return int(text)
 
     def _path(self, head: str, tok: Token, bare_ok: bool = False) -> ast.Expr:
+        nxt = self.tokens[self.i]
+        if nxt.kind != "op" or (nxt.value != "." and nxt.value != "["):  # a lone name
+            return ast.Field((head,), pos=tok.pos, bare_quoted=bare_ok)
         parts: list[str | int] = [head]
         while True:
-            nxt = self.peek()
+            nxt = self.tokens[self.i]
             if nxt.kind != "op":
                 break
             if nxt.value == ".":
@@ -371,8 +384,7 @@ class ExprParser:
 
     def _call(self, name_tok: Token) -> ast.Expr:
         name = name_tok.value.lower()
-        self.advance()
-        self.advance()  # (
+        self.i += 2  # the name and "("
         pos = name_tok.pos
         if name == "cast":
             operand = self.expr()
@@ -395,19 +407,23 @@ class ExprParser:
         if name == "count" and self.at_word("distinct"):
             self.advance()
             name = "count_distinct"
+        tokens = self.tokens
         if self.at_op("*") and self.peek(1).kind == "op" and self.peek(1).value == ")":
             self.advance()
             star = True
-        while not self.at_op(")"):
+        while not ((tok := tokens[self.i]).kind == "op" and tok.value == ")"):
             self.depth += 1
             try:
                 args.append(self.expr())
             finally:
                 self.depth -= 1
-            if not self.at_op(","):
+            tok = tokens[self.i]
+            if not (tok.kind == "op" and tok.value == ","):
                 break
-            self.advance()
-        self.expect_op(")", f" to close {name}(")
+            self.i += 1
+        if not self.at_op(")"):
+            raise self.error(f"expected ')' to close {name}(")
+        self.i += 1
         if name in ("any_span", "filter_spans"):
             if len(args) != 1:
                 raise self.error(f"{name.upper()} takes exactly one condition", name_tok)

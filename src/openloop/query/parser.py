@@ -46,27 +46,29 @@ def parse(text: str) -> ast.Query:
 class _Common(ExprParser):
     def select_list(self, *, allow_star: bool = True) -> list[ast.SelectItem]:
         items: list[ast.SelectItem] = []
+        tokens = self.tokens
         while True:
-            start = self.peek()
-            if self.at_op("*") and allow_star:
-                self.advance()
+            start = tokens[self.i]
+            if start.kind == "op" and start.value == "*" and allow_star:
+                self.i += 1
                 items.append(ast.SelectItem(ast.Star(pos=start.pos), None, "*"))
             else:
                 expr = self.expr()
                 text = self.text[start.pos : self.last_end()].strip()
                 items.append(ast.SelectItem(expr, self.alias(), text))
-            if not self.at_op(","):
+            tok = tokens[self.i]
+            if not (tok.kind == "op" and tok.value == ","):
                 return items
-            self.advance()
+            self.i += 1
 
     def alias(self) -> str | None:
-        if self.at_word("as"):
-            self.advance()
+        tok = self.tokens[self.i]
+        if tok.kind == "ident" and tok.value.lower() == "as":
+            self.i += 1
             tok = self.advance()
             if tok.kind in ("ident", "qident", "string"):
                 return tok.value
             raise self.error("expected a name after AS", tok)
-        tok = self.peek()
         if self.syntax == "sql" and (
             tok.kind == "qident" or (tok.kind == "ident" and tok.value.lower() not in RESERVED)
         ):

@@ -122,7 +122,8 @@ def resolve(query: ast.Query, *, default_limit: int = 100, max_limit: int = 10_0
         seen[name] = len(items)
         items.append(Item(name, bound, type_of(bound)))
     binder.items = items
-    aggregate = q.group_by is not None or any(contains_aggregate(i.expr) for i in items)
+    has_agg = [contains_aggregate(i.expr) for i in items]
+    aggregate = q.group_by is not None or any(has_agg)
     if aggregate and star:
         raise error_at(q.text, 0, "select * cannot be combined with GROUP BY or aggregates")
 
@@ -140,17 +141,15 @@ def resolve(query: ast.Query, *, default_limit: int = 100, max_limit: int = 10_0
         else:
             group.append(binder.bind(g, allow_agg=False))
     if aggregate:
-        for item, si in zip(items, q.select, strict=False):
-            if (
-                not contains_aggregate(item.expr)
-                and item.expr not in group
-                and _has_fields(item.expr)
-            ):
+        for item, si, agg in zip(items, q.select, has_agg, strict=False):
+            if not agg and item.expr not in group and _has_fields(item.expr):
                 raise error_at(q.text, getattr(si.expr, "pos", 0), f"{item.name!r} must be in GROUP "
                                "BY (dimensions) or inside an aggregate such as count()")  # fmt: skip
 
     where, spans_only = _split_filter_spans(q.filter)
-    filter_items = [i for i in items if not contains_aggregate(i.expr)] if not summary else []
+    filter_items = (
+        [i for i, agg in zip(items, has_agg, strict=True) if not agg] if not summary else []
+    )
     rows_binder = Binder(q, rows_ns, filter_items)
     bound_filter = rows_binder.bind(where, allow_agg=False) if where is not None else None
     bound_spans = rows_binder.bind(spans_only, allow_agg=False) if spans_only is not None else None

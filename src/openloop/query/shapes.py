@@ -17,7 +17,7 @@ from openloop.errors import QueryError
 from . import ast
 from .binder import scorer_free_cost
 from .compile import ExprCompiler, col
-from .dialects import all_of, any_of, lit
+from .dialects import all_of, any_of, lit, num
 from .resolve import Plan, type_of
 
 __all__ = ["Assembler", "OutputColumn", "decode_cursor", "encode_cursor"]
@@ -30,6 +30,7 @@ _NO_LIMIT = 2**63 - 1  # the pinned lookup's LIMIT: see Assembler.finish
 _PIN_COLUMNS = ("root_span_id", "id")  # the columns with an ART index in the DuckDB store
 
 
+@ast.direct_init
 @dataclass(frozen=True)
 class OutputColumn:
     name: str
@@ -67,7 +68,7 @@ def _select(items: Sequence[exp.Expr], frm: exp.Expr, *, where: exp.Expr | None 
     if order:
         sel.set("order", exp.Order(expressions=list(order)))
     if limit is not None:
-        sel.set("limit", exp.Limit(expression=exp.Literal.number(limit)))
+        sel.set("limit", exp.Limit(expression=num(limit)))
     return sel
 
 
@@ -186,7 +187,7 @@ class Assembler:
         sample = p.query.sample
         sampled = None
         if sample is not None and sample.percent is not None:
-            threshold = exp.Literal.number(round(sample.percent * 100))
+            threshold = num(round(sample.percent * 100))
             sampled = exp.LT(this=self.d.sample_hash(col("id")), expression=threshold)
         if p.unpivots:
             frm, where = self._unpivot(), _and(filt, sampled)
@@ -304,7 +305,7 @@ class Assembler:
             values = decode_cursor(self.cursor)
             if len(values) != 1 or not isinstance(values[0], int):
                 raise QueryError("invalid cursor: it was made for a different query")
-            having = exp.LT(this=key.copy(), expression=exp.Literal.number(values[0]))
+            having = exp.LT(this=key.copy(), expression=num(values[0]))
         return _select([_alias(col("root_span_id"), "_trace_id"), _alias(key, "_trace_key")], frm,
                        where=where, group=[col("root_span_id")], having=having,
                        order=[_ordered(col("_trace_key"), True)], limit=limit)  # fmt: skip
@@ -391,7 +392,7 @@ class Assembler:
             _alias(exp.Max(this=col("_xact_id")), "_xact_id"),
             _alias(exp.Max(this=col("_pagination_key")), "_pagination_key"),
             _alias(exp.Max(this=col("_trace_key")), "_trace_key"),
-            _alias(exp.GT(this=d.count_if(err), expression=exp.Literal.number(0)), "has_error"),
+            _alias(exp.GT(this=d.count_if(err), expression=num(0)), "has_error"),
             _alias(exp.Min(this=col("start_time")), "start_time"),
             _alias(exp.Max(this=col("end_time")), "end_time"),
             _alias(exp.Sub(this=exp.Max(this=col("end_time")), expression=exp.Min(this=col("start_time"))),

@@ -23,11 +23,16 @@ _MAX_QUERY_CHARS = 100_000
 _IDENT_REST = re.compile(r"[\w$]*")  # \w is exactly str.isalnum() plus "_"
 _STRING_RUN = re.compile(r"[^'\\]+")
 # One step of the scanner for the frequent cases: blanks, then a newline (group 1), an ASCII-led
-# name (2) or an operator that cannot start a comment or a number (3); anything else takes the
-# slow path below.
+# name (2), an operator that cannot start a comment or a number (3), a single-quoted string
+# without escapes (4, its text 5), a double-quoted name without escapes (6, its text 7), an
+# ASCII number without exponent that no name character, digit or dot follows (8; so backtracking
+# cannot shorten it) or a ``--`` comment (9).
+# Anything else (the empty alternative) takes the slow path below.
 _FAST = re.compile(
     r"[ \t\r]*(?:(\n)|([A-Za-z_][\w$]*)"
-    r"|(<!=>|<=>|!=|<>|>=|<=|==|=>|[=<>+*%()\[\],:?|;]|-(?!-)|/(?!\*)|\.(?=[\x00-/:-\x7f]|\Z))|)"
+    r"|(<!=>|<=>|!=|<>|>=|<=|==|=>|[=<>+*%()\[\],:?|;]|-(?!-)|/(?!\*)|\.(?=[\x00-/:-\x7f]|\Z))"
+    r"|('([^'\\]*)')(?!')|(\"([^\"]*)\")(?!\")"
+    r"|([0-9]+(?:\.[0-9]+)?)(?![0-9A-Za-z_.\x80-\U0010ffff])|(--[^\n]*)|)"
 )
 
 
@@ -75,25 +80,41 @@ def tokenize(text: str) -> list[Token]:
         )
     tokens: list[Token] = []
     append = tokens.append
-    fast = _FAST.match
+    finditer = _FAST.finditer
     new = tuple.__new__  # what Token(...) does, without its Python-level __new__
     i, n = 0, len(text)
     line_start = True
     while i < n:
-        m = fast(text, i)  # always matches (the leading blanks may be empty)
-        kind = m.lastindex  # type: ignore[union-attr]
-        i = m.end()  # type: ignore[union-attr]
-        if kind == 1:
-            line_start = True
-            continue
-        if kind == 2:
-            append(new(Token, ("ident", m.group(2), m.start(2), i, line_start)))  # type: ignore[union-attr]
+        # The pattern matches (maybe empty) at every offset, so consecutive matches tile the
+        # text; an empty alternative hands that offset to the slow path, which resumes here.
+        for m in finditer(text, i):
+            kind = m.lastindex
+            if kind == 2:
+                start, end = m.span(2)
+                append(new(Token, ("ident", m[2], start, end, line_start)))
+            elif kind == 3:
+                start, end = m.span(3)
+                append(new(Token, ("op", m[3], start, end, line_start)))
+            elif kind == 8:
+                start, end = m.span(8)
+                append(new(Token, ("number", m[8], start, end, line_start)))
+            elif kind == 4:
+                start, end = m.span(4)
+                append(new(Token, ("string", m[5], start, end, line_start)))
+            elif kind == 1:
+                line_start = True
+                continue
+            elif kind == 9:
+                continue
+            elif kind == 6:
+                start, end = m.span(6)
+                append(new(Token, ("qident", m[7], start, end, line_start)))
+            else:
+                i = m.end()
+                break
             line_start = False
-            continue
-        if kind == 3:
-            append(new(Token, ("op", m.group(3), m.start(3), i, line_start)))  # type: ignore[union-attr]
-            line_start = False
-            continue
+        else:
+            break
         if i >= n:
             break
         ch = text[i]
