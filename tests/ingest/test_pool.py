@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 
 import orjson
 import pytest
@@ -79,3 +80,22 @@ def test_no_processes_means_no_worker() -> None:
     closed = DecodePool(1)
     closed.close()
     assert closed.run(os.getpid) == os.getpid()  # a closed pool decodes in place
+
+
+def test_workers_that_cannot_start_are_given_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every new worker dies while starting (as where processes cannot be spawned): each request
+    # is still decoded here, and after three lost pools the server stops trying.
+    (tmp_path / "sitecustomize.py").write_text("raise SystemExit(3)\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    pool = DecodePool(1)
+    try:
+        body = _native_body()
+        expected = decode_batch(body, LIMITS, 1000)
+        for _ in range(3):
+            assert pool.run(decode_batch, body, LIMITS, 1000) == expected
+        assert pool.processes == 0
+        assert pool.run(os.getpid) == os.getpid()
+    finally:
+        pool.close()

@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+_MAX_FAILURES = 3
+
 
 @dataclass
 class DecodedExport:
@@ -104,6 +106,7 @@ class DecodePool:
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._closed = False
+        self._failures = 0  # pools lost in a row; after _MAX_FAILURES, decode here for good
 
     def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """``fn(*args, **kwargs)`` in a worker, or here if there is no working pool. ``fn``
@@ -116,9 +119,11 @@ class DecodePool:
         except (BrokenProcessPool, RuntimeError) as exc:  # broken, or shut down meanwhile
             return self._fallback(executor, exc, fn, args, kwargs)
         try:
-            return future.result()
+            result = future.result()
         except BrokenProcessPool as exc:
             return self._fallback(executor, exc, fn, args, kwargs)
+        self._failures = 0
+        return result
 
     def warm(self) -> None:
         """Start the workers now, so the first request does not wait for them."""
@@ -162,5 +167,9 @@ class DecodePool:
         with self._lock:
             if self._executor is executor:
                 self._executor = None
+                self._failures += 1
+                if self._failures >= _MAX_FAILURES:  # workers cannot run here: stop trying
+                    logger.error("ingest.decode_pool_disabled after %d failures", self._failures)
+                    self.processes = 0
         executor.shutdown(wait=False, cancel_futures=True)
         return fn(*args, **kwargs)
