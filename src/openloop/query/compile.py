@@ -19,11 +19,20 @@ from sqlglot import exp
 from openloop.errors import QueryError
 
 from . import ast
+from ._render import fragment, render_part
 from .dialects import Dialect, all_of, any_of, fn, lit, num
 from .resolve import SEARCH_FIELDS, bucket_unit, parse_timestamp, type_of
 from .tokens import error_at
 
-__all__ = ["ExprCompiler", "check_version", "col", "visible_predicate"]
+__all__ = [
+    "ExprCompiler",
+    "check_version",
+    "col",
+    "column_name",
+    "column_ref",
+    "identifier",
+    "visible_predicate",
+]
 
 SearchFn = Callable[[list[tuple[str, str]], str, list[str] | None], Sequence[int]]
 _CMP = {"eq": exp.EQ, "ne": exp.NEQ, "lt": exp.LT, "le": exp.LTE, "gt": exp.GT, "ge": exp.GTE,
@@ -34,6 +43,53 @@ _WANT = {"int": "num", "num": "num", "bool": "bool", "str": "str", "ts": "ts", "
 
 def col(name: str) -> exp.Column:
     return exp.Column(this=exp.Identifier(this=name, quoted=True))
+
+
+# Column references and alias names rendered once per dialect and name: a typed column is read
+# in most items, filters and sort keys, and its text placed as a fragment is one node instead of
+# two built and rendered each time. Text -> name tells column reads apart from other fragments.
+_COLUMN_SQL: dict[tuple[str, str], str] = {}
+_COLUMN_NAMES: dict[tuple[str, str], str] = {}
+_IDENTIFIER_SQL: dict[tuple[str, str], str] = {}
+_NAMES_CACHED = 4096  # names can come from queries (aliases, unpivot names): past this, build trees
+
+
+def column_ref(dialect: str, name: str) -> exp.Expr:
+    """``col(name)``, as its rendered text once cached (see :func:`column_name`)."""
+    sql = _COLUMN_SQL.get((dialect, name))
+    if sql is None:
+        if len(_COLUMN_SQL) >= _NAMES_CACHED:
+            return col(name)
+        sql = render_part(col(name), dialect)
+        _COLUMN_NAMES[(dialect, sql)] = name
+        _COLUMN_SQL[(dialect, name)] = sql
+    return fragment(sql)
+
+
+def column_name(dialect: str, e: exp.Expr) -> str | None:
+    """The column ``e`` only reads (a Column or a :func:`column_ref`), else None."""
+    if isinstance(e, exp.Column):
+        return e.name
+    if e.__class__ is exp.Var:
+        return _COLUMN_NAMES.get((dialect, e.this))
+    return None
+
+
+def identifier(dialect: str, name: str) -> exp.Expr:
+    """A quoted identifier (an alias name), as its rendered text once cached."""
+    sql = _IDENTIFIER_SQL.get((dialect, name))
+    if sql is None:
+        ident = exp.Identifier(this=name, quoted=True)
+        if len(_IDENTIFIER_SQL) >= _NAMES_CACHED:
+            return ident
+        sql = _IDENTIFIER_SQL[(dialect, name)] = render_part(ident, dialect)
+    return fragment(sql)
+
+
+@functools.cache
+def _count_star_sql(dialect: str) -> str:
+    """``COUNT(*)``, the most common aggregate, rendered once per dialect."""
+    return render_part(exp.Count(this=exp.Star()), dialect)
 
 
 @functools.lru_cache(maxsize=64)
@@ -106,7 +162,7 @@ class ExprCompiler:
         if isinstance(e, ast.Column):
             if e.type == "json":
                 return self._json(col(e.name), (), want)
-            c = col(e.name)
+            c = column_ref(d.name, e.name)
             if want == "str" and e.type not in ("str", "json"):
                 return d.to_string(c)
             return c
@@ -344,7 +400,7 @@ class ExprCompiler:
                 or not args
                 or (isinstance(args[0], ast.Literal) and args[0].value is not None)
             ):
-                return exp.Count(this=exp.Star())
+                return fragment(_count_star_sql(d.name))
             return exp.Count(this=self.expr(args[0], "str" if type_of(args[0]) == "json" else None))
         if name == "count_distinct":
             return exp.Count(this=exp.Distinct(expressions=[self.expr(args[0], "str")]))

@@ -15,8 +15,9 @@ from sqlglot import exp
 from openloop.errors import QueryError
 
 from . import ast
+from ._render import fragment, release, render_part
 from .binder import scorer_free_cost
-from .compile import ExprCompiler, col
+from .compile import ExprCompiler, col, column_name, identifier
 from .dialects import all_of, any_of, lit, num
 from .resolve import Plan, type_of
 
@@ -82,10 +83,6 @@ def _ordered(e: exp.Expr, desc: bool) -> exp.Ordered:
     return exp.Ordered(this=e, desc=desc, nulls_first=False)
 
 
-def _alias(e: exp.Expr, name: str) -> exp.Expr:
-    return exp.Alias(this=e, alias=exp.Identifier(this=name, quoted=True))
-
-
 def decode_cursor(text: str) -> list[Any]:
     try:
         payload = json.loads(base64.urlsafe_b64decode(text.encode("ascii") + b"==").decode("utf-8"))
@@ -135,6 +132,12 @@ class Assembler:
         self.columns: list[OutputColumn] = []
         self.cursor_keys: list[tuple[str, bool, str]] = []
         self.pinned = _pinned(plan.filter) if xc.d.pinned_lookup else None
+        #: Select items repeated by GROUP BY / ORDER BY (the same bound expression): their SQL,
+        #: rendered once and placed as text in every repeat.
+        self.rendered: list[tuple[ast.Expr, str]] = []
+
+    def alias(self, e: exp.Expr, name: str) -> exp.Expr:
+        return exp.Alias(this=e, alias=identifier(self.d.name, name))
 
     # -- pinned lookups --------------------------------------------------------------------------
     def source(self, outer: bool = False) -> exp.Table:
@@ -172,13 +175,33 @@ class Assembler:
         return p.limit
 
     def items(self) -> list[exp.Expr]:
+        p, xc = self.p, self.xc
+        # GROUP BY 1 / ORDER BY 1 repeat an item's bound expression: build and render it once.
+        repeated = [*p.group_by, *(e for e, _ in p.sort)] if p.aggregate else []
         out = []
-        for item in self.p.items:
-            e = self.xc.expr(item.expr, "json")
-            plain = isinstance(e, exp.Column) and e.name == item.name
-            out.append(e if plain else _alias(e, item.name))
+        for item in p.items:
+            before = len(xc.params), len(xc.warnings)
+            e = xc.expr(item.expr, "json")
+            plain = column_name(self.d.name, e) == item.name
+            # Only side-effect free compilations are shared: a search adds params or warnings
+            # (and is called again) on each compilation.
+            if any(r is item.expr for r in repeated) and not xc.searched and \
+                    (len(xc.params), len(xc.warnings)) == before:  # fmt: skip
+                sql = render_part(e, self.d.name)
+                release(e)
+                self.rendered.append((item.expr, sql))
+                e = fragment(sql)
+            out.append(e if plain else self.alias(e, item.name))
             self.columns.append(OutputColumn(item.name, item.kind))
         return out
+
+    def dimension(self, e: ast.Expr, want: str | None = None) -> exp.Expr:
+        """A GROUP BY / ORDER BY expression; a repeated select item's text when rendered (the
+        items' ``"json"`` want compiles exactly as ``None``: both leave values as they are)."""
+        for done, sql in self.rendered:
+            if done is e and want in (None, "json"):
+                return fragment(sql)
+        return self.xc.expr(e, want)
 
     def scan(self, with_filter: bool) -> tuple[exp.Expr, exp.Expr | None]:
         """The span scan: FROM expression and the WHERE still to apply on it."""
@@ -207,14 +230,14 @@ class Assembler:
         for n, (value, bound, key, kind) in enumerate(p.unpivots):
             if kind == "map":
                 assert key is not None
-                new = _alias(d.unnest(d.map_keys(xc.expr(bound))), key)
+                new = self.alias(d.unnest(d.map_keys(xc.expr(bound))), key)
             elif kind == "array":
-                new = _alias(d.unnest(xc.expr(bound)), value)
+                new = self.alias(d.unnest(xc.expr(bound)), value)
             else:
                 assert isinstance(bound, ast.JsonPath | ast.Column)
                 column = bound.column if isinstance(bound, ast.JsonPath) else bound.name
                 path = bound.path if isinstance(bound, ast.JsonPath) else ()
-                new = _alias(d.unnest(d.json_array_items(col(column), path)), value)
+                new = self.alias(d.unnest(d.json_array_items(col(column), path)), value)
             inner = _select([exp.Star(), new], frm, where=xc.base() if n == 0 else None)
             frm = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(f"_u{n}")))
         return frm
@@ -257,7 +280,7 @@ class Assembler:
             else:
                 keys.append((self.xc.expr(e), desc, kind))
         # the defaults are plain columns: skip one the user already sorts by
-        names = {k.name for k, _, _ in keys if isinstance(k, exp.Column)}
+        names = {column_name(self.d.name, k) for k, _, _ in keys} - {None}
         for k, desc, kind in default:
             if k.name not in names:
                 keys.append((k, desc, kind))
@@ -267,7 +290,7 @@ class Assembler:
         out = []
         for n, (k, desc, kind) in enumerate(keys):
             name = f"_cursor_{n}"
-            out.append(_alias(k.copy(), name))
+            out.append(self.alias(k.copy(), name))
             self.columns.append(OutputColumn(name, kind, hidden=True))
             self.cursor_keys.append((name, desc, kind))
         return out
@@ -280,11 +303,12 @@ class Assembler:
         if p.aggregate:
             if self.cursor:
                 raise QueryError("cursor paging works on queries without GROUP BY or aggregates")
-            group = [xc.expr(g, "json" if type_of(g) == "json" else None) for g in p.group_by]
+            dim = self.dimension
+            group = [dim(g, "json" if type_of(g) == "json" else None) for g in p.group_by]
             having = xc.expr(p.having, "bool") if p.having is not None else None
-            order = [_ordered(xc.expr(e, "json" if type_of(e) == "json" else None), desc)
+            order = [_ordered(dim(e, "json" if type_of(e) == "json" else None), desc)
                      for e, desc in p.sort]  # fmt: skip
-            order += [_ordered(xc.expr(g, "json" if type_of(g) == "json" else None), False)
+            order += [_ordered(dim(g, "json" if type_of(g) == "json" else None), False)
                       for g in p.group_by]  # deterministic pages  # fmt: skip
             return _select(items, frm, where=where, group=group or None, having=having,
                            order=order, limit=p.limit)  # fmt: skip
@@ -306,7 +330,7 @@ class Assembler:
             if len(values) != 1 or not isinstance(values[0], int):
                 raise QueryError("invalid cursor: it was made for a different query")
             having = exp.LT(this=key.copy(), expression=num(values[0]))
-        return _select([_alias(col("root_span_id"), "_trace_id"), _alias(key, "_trace_key")], frm,
+        return _select([self.alias(col("root_span_id"), "_trace_id"), self.alias(key, "_trace_key")], frm,
                        where=where, group=[col("root_span_id")], having=having,
                        order=[_ordered(col("_trace_key"), True)], limit=limit)  # fmt: skip
 
@@ -323,15 +347,16 @@ class Assembler:
         items = self.items()
         where = _and(xc.base(), spans_filter)
         if p.aggregate:
-            group = [xc.expr(g) for g in p.group_by]
+            dim = self.dimension
+            group = [dim(g) for g in p.group_by]
             having = xc.expr(p.having, "bool") if p.having is not None else None
-            order = [_ordered(xc.expr(e), desc) for e, desc in p.sort] + [
-                _ordered(xc.expr(g), False) for g in p.group_by
+            order = [_ordered(dim(e), desc) for e, desc in p.sort] + [
+                _ordered(dim(g), False) for g in p.group_by
             ]
             sel = _select(items, self.source(outer=True), joins=[self._join_traces()], where=where,
                           group=group or None, having=having, order=order, limit=p.limit)  # fmt: skip
         else:
-            items.append(_alias(col("_trace_key"), "_cursor_0"))
+            items.append(self.alias(col("_trace_key"), "_cursor_0"))
             self.columns.append(OutputColumn("_cursor_0", "int", hidden=True))
             self.cursor_keys.append(("_cursor_0", True, "trace"))
             order = [_ordered(xc.expr(e), desc) for e, desc in p.sort]
@@ -353,15 +378,16 @@ class Assembler:
                       having=having)  # fmt: skip
         items = self.items()
         if p.aggregate:
-            group = [xc.expr(g) for g in p.group_by]
+            dim = self.dimension
+            group = [dim(g) for g in p.group_by]
             outer_having = xc.expr(p.having, "bool") if p.having is not None else None
-            order = [_ordered(xc.expr(e), desc) for e, desc in p.sort] + [
-                _ordered(xc.expr(g), False) for g in p.group_by
+            order = [_ordered(dim(e), desc) for e, desc in p.sort] + [
+                _ordered(dim(g), False) for g in p.group_by
             ]
             sel = _select(items, _table("_summary"), group=group or None, having=outer_having,
                           order=order, limit=p.limit)  # fmt: skip
         else:
-            items.append(_alias(col("_trace_key"), "_cursor_0"))
+            items.append(self.alias(col("_trace_key"), "_cursor_0"))
             self.columns.append(OutputColumn("_cursor_0", "int", hidden=True))
             self.cursor_keys.append(("_cursor_0", True, "trace"))
             order = [_ordered(xc.expr(e), desc) for e, desc in p.sort]
@@ -384,32 +410,32 @@ class Assembler:
                      "span_attributes", "context", "origin", "extra", "tags", "span_type",
                      "span_name", "span_purpose", "model", "provider", "user_id", "session_id",
                      "error_type"):  # fmt: skip
-            out.append(_alias(d.root_value(col(name)), name))
+            out.append(self.alias(d.root_value(col(name)), name))
         for name in ("project_id", "object_type", "object_id"):
-            out.append(_alias(d.any_value(col(name)), name))
+            out.append(self.alias(d.any_value(col(name)), name))
         out += [
-            _alias(exp.Min(this=col("created")), "created"),
-            _alias(exp.Max(this=col("_xact_id")), "_xact_id"),
-            _alias(exp.Max(this=col("_pagination_key")), "_pagination_key"),
-            _alias(exp.Max(this=col("_trace_key")), "_trace_key"),
-            _alias(exp.GT(this=d.count_if(err), expression=num(0)), "has_error"),
-            _alias(exp.Min(this=col("start_time")), "start_time"),
-            _alias(exp.Max(this=col("end_time")), "end_time"),
-            _alias(exp.Sub(this=exp.Max(this=col("end_time")), expression=exp.Min(this=col("start_time"))),
+            self.alias(exp.Min(this=col("created")), "created"),
+            self.alias(exp.Max(this=col("_xact_id")), "_xact_id"),
+            self.alias(exp.Max(this=col("_pagination_key")), "_pagination_key"),
+            self.alias(exp.Max(this=col("_trace_key")), "_trace_key"),
+            self.alias(exp.GT(this=d.count_if(err), expression=num(0)), "has_error"),
+            self.alias(exp.Min(this=col("start_time")), "start_time"),
+            self.alias(exp.Max(this=col("end_time")), "end_time"),
+            self.alias(exp.Sub(this=exp.Max(this=col("end_time")), expression=exp.Min(this=col("start_time"))),
                    "duration"),
-            _alias(exp.Avg(this=when(llm, col("time_to_first_token"))), "time_to_first_token"),
-            _alias(d.count_if(llm.copy()), "llm_calls"),
-            _alias(d.count_if(tool.copy()), "tool_calls"),
-            _alias(d.count_if(err.copy()), "errors"),
-            _alias(d.count_if(all_of(err.copy(), llm.copy())), "llm_errors"),
-            _alias(d.count_if(all_of(err.copy(), tool.copy())), "tool_errors"),
-            _alias(exp.Sum(this=when(llm, col("duration"))), "llm_duration"),
-            _alias(d.collect(col("scores")), "_score_maps"),
+            self.alias(exp.Avg(this=when(llm, col("time_to_first_token"))), "time_to_first_token"),
+            self.alias(d.count_if(llm.copy()), "llm_calls"),
+            self.alias(d.count_if(tool.copy()), "tool_calls"),
+            self.alias(d.count_if(err.copy()), "errors"),
+            self.alias(d.count_if(all_of(err.copy(), llm.copy())), "llm_errors"),
+            self.alias(d.count_if(all_of(err.copy(), tool.copy())), "tool_errors"),
+            self.alias(exp.Sum(this=when(llm, col("duration"))), "llm_duration"),
+            self.alias(d.collect(col("scores")), "_score_maps"),
         ]  # fmt: skip
         for name in ("prompt_tokens", "completion_tokens", "total_tokens", "prompt_cached_tokens"):
-            out.append(_alias(exp.Sum(this=col(name)), name))
+            out.append(self.alias(exp.Sum(this=col(name)), name))
         cost = self.xc.expr(scorer_free_cost())
-        out.append(_alias(exp.Sum(this=cost), "estimated_cost"))
+        out.append(self.alias(exp.Sum(this=cost), "estimated_cost"))
         for n, key in enumerate(self.p.score_keys):
-            out.append(_alias(exp.Avg(this=d.map_get(col("scores"), key)), f"_score_{n}"))
+            out.append(self.alias(exp.Avg(this=d.map_get(col("scores"), key)), f"_score_{n}"))
         return out
