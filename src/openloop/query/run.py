@@ -148,15 +148,19 @@ def _json_column(values: list[Any]) -> list[Any]:
         return [_convert(v, "json") for v in values]
 
 
+_ISO_BY_VALUE = 16  # up to this many values, _iso on each beats the two casts below
 _ISO_BY_PYTHON = 2000  # up to this many values the per-value slicing beats three more kernels
 
 
 def _iso_column(arr: pa.ChunkedArray) -> list[Any]:
     """A UTC (or naive, read as UTC) microsecond timestamp column as ISO strings: what ``_iso``
-    gives per value ('2024-01-31T12:00:00Z', with '.ffffff' only when non-zero). Arrow casts to
-    text ('2024-01-31 12:00:00.000000', ~10x faster than its strftime); the rest is a slice per
-    value for a page of rows (each Arrow kernel costs ~15-40 µs however short the column) and
-    Arrow kernels for long columns."""
+    gives per value ('2024-01-31T12:00:00Z', with '.ffffff' only when non-zero). A few values
+    (one trace) are formatted one by one: each Arrow kernel costs ~15-100 µs however short the
+    column. Otherwise Arrow casts to text ('2024-01-31 12:00:00.000000', ~10x faster than its
+    strftime); the rest is a slice per value for a page of rows and Arrow kernels for long
+    columns."""
+    if len(arr) <= _ISO_BY_VALUE:
+        return [None if v is None else _iso(v) for v in arr.to_pylist()]
     text = pc.cast(arr.cast(pa.timestamp("us")), pa.string())  # the UTC wall clock
     if len(text) <= _ISO_BY_PYTHON:
         return [
