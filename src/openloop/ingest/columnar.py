@@ -25,11 +25,9 @@ such and reads back as ``null``.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import logging
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
@@ -39,6 +37,7 @@ import msgspec
 import pyarrow as pa
 from msgspec import Raw
 
+from openloop._gc import gc_paused
 from openloop.errors import InvalidInput
 from openloop.ingest import rows as _rows
 from openloop.ingest._columns import COLUMN_NAMES, hot_columns
@@ -154,26 +153,13 @@ def decode_batch(body: bytes, limits: RowLimits, max_rows: int) -> ColumnBatch |
     if b"\\ud" in body or b"\\uD" in body:
         return None
     try:
-        with _gc_paused():
+        with gc_paused():
             rows = _body.decode(body).rows
             if not rows or len(rows) > max_rows:
                 return None
             return _columns(rows, limits)
     except (_NotPlain, InvalidInput, msgspec.DecodeError, RecursionError):
         return None
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """A batch is tens of thousands of new, acyclic objects: without a pause they set off
-    collections that walk everything the process holds."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _container(row: _Row) -> tuple[Any, ...]:
@@ -284,7 +270,7 @@ def columns_from_rows(rows: Sequence[Mapping[str, Any]], limits: RowLimits) -> C
     reject. The columns equal those of ``to_columns(prepare_row(...))``; the container is the
     caller's."""
     try:
-        with _gc_paused():
+        with gc_paused():
             return _row_columns(rows, limits)
     except (_NotPlain, InvalidInput):
         return None

@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import io
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -19,6 +17,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from openloop._gc import gc_paused
 from openloop.errors import QueryError
 
 from .build import Compiled, compile_query
@@ -284,7 +283,7 @@ def run_query(store: QueryStore, text: str, *, resolver: Callable[[str, str], li
     table = store.execute(compiled.sql, compiled.params or None)
     visible = [c for c in compiled.columns if not c.hidden]
     hidden = frozenset(c.name for c in compiled.columns if c.hidden)
-    with _gc_paused():
+    with gc_paused():
         cols, n = _to_columns(compiled, table)
         next_cursor = _next_cursor(compiled, cols, n)
         if compiled.star and compiled.shape != "summary":
@@ -307,20 +306,6 @@ def run_query(store: QueryStore, text: str, *, resolver: Callable[[str, str], li
     if fmt == "parquet":
         result["data"] = _parquet(rows)
     return result
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic collector while result rows are built: thousands of new dicts and lists
-    (nothing cyclic) would otherwise set off collections that walk every live object of the
-    process, costing more than the conversion itself in a large process."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _next_cursor(compiled: Compiled, cols: dict[str, list[Any]], n: int) -> str | None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 import zlib
 
 import orjson
 from fastapi import Request
 
+from openloop._gc import gc_paused
 from openloop.errors import InvalidInput, PayloadTooLarge
 
 __all__ = ["decompress", "parse_json", "read_body"]
@@ -54,17 +54,11 @@ def parse_json(data: bytes) -> object:
     """Parse JSON with a message that says where it broke."""
     if not data.strip():
         raise InvalidInput("request body is empty; expected JSON")
-    # A parsed batch is tens of thousands of new, acyclic objects: without a pause they set off
-    # several collections that walk everything the process holds.
-    was_enabled = gc.isenabled()
-    gc.disable()
     try:
-        return orjson.loads(data)
+        with gc_paused():
+            return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         msg = str(exc)
         if "utf-8" in msg.lower() or "surrogate" in msg.lower():
             raise InvalidInput(f"request body is not valid UTF-8: {msg}") from None
         raise InvalidInput(f"request body is not valid JSON: {msg}") from None
-    finally:
-        if was_enabled:
-            gc.enable()

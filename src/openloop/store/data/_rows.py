@@ -4,11 +4,9 @@ probe."""
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +14,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
+from openloop._gc import gc_paused
 from openloop.errors import InvalidInput
 from openloop.ingest.rows import IncomingRow, deep_merge, parse_created, to_columns
 from openloop.model.fields import JSON_FIELDS, OBJECT_TYPES
@@ -162,20 +161,6 @@ class Staged:
         texts: dict[str, Any] = {f: cols[f] for f in fulltext.SEARCH_FIELDS if f != "tags"}
         texts["tags"] = [None if t is None else orjson.dumps(t) for t in cols["tags"]]
         self.texts = texts
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a batch is built: a batch allocates thousands of
-    small containers, which otherwise trigger collections that walk every live object of the
-    process (the dominant ingest cost in a large process). Nothing built here is cyclic."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def check_ref(ref: ObjectRef) -> None:
