@@ -187,6 +187,10 @@ def test_server_built_rows_give_the_columns_of_the_general_path() -> None:
     rows.append({"id": "aliases", "metrics": {"input_tokens": 3, "output_tokens": 4},
                  "span_attributes": {"type": "llm"}, "metadata": {"model": "gpt-4o"},
                  "scores": {"ok": True}, "expected": [1], "context": {"c": 1}, "origin": {"o": 2}})  # fmt: skip
+    rows.append(
+        {"id": "extra", "custom_field": {"k": 1}}
+    )  # kept in ``extra``, as the row path does
+    rows.append({"id": "note", "comment": "hi", "origin": {"id": "0-x"}})  # a comment, not a span
     batch = columns_from_rows(rows, LIMITS)
     assert batch is not None
     general = _general(rows)
@@ -194,15 +198,13 @@ def test_server_built_rows_give_the_columns_of_the_general_path() -> None:
     assert list(batch.columns) == list(general)
     for name, values in general.items():
         assert list(batch.columns[name]) == list(values), name  # JSON text byte for byte
-    assert batch.columns["prompt_tokens"][-1] == 3 and batch.columns["estimated_cost"][-1] > 0
+    k = batch.ids.index("aliases")
+    assert batch.columns["prompt_tokens"][k] == 3 and batch.columns["estimated_cost"][k] > 0
 
 
 _NOT_PLAIN_ROW: dict[str, Any] = {
-    "no id": {"id": None},
-    "empty id": {"id": ""},
     "merge": {"_is_merge": True},
-    "unknown key": {"custom_field": 1},
-    "comment": {"comment": "hi"},
+    "delete": {"_object_delete": True},
     "span_id not text": {"span_id": 5},
     "metadata not an object": {"metadata": [1]},
     "metric not a number": {"metrics": {"x": "1"}},
@@ -224,3 +226,8 @@ def test_server_built_rows_that_are_not_plain_go_the_general_way(change: str) ->
     assert columns_from_rows(rows, limits) is None
     assert columns_from_rows([rows[0], {"id": "a"}], limits) is None  # the same id twice
     assert columns_from_rows([], limits) is None
+
+
+def test_server_built_rows_without_an_id_get_a_fresh_one() -> None:
+    batch = columns_from_rows([{"input": "a"}, {"id": "", "input": "b"}], LIMITS)
+    assert batch is not None and len(set(batch.ids)) == 2 and all(len(i) == 36 for i in batch.ids)

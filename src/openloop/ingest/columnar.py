@@ -15,9 +15,9 @@ over a limit, several containers, escaped surrogates, invalid UTF-8 — makes
 (:func:`openloop.ingest.rows.prepare_row`), which reports each bad row by index. So the fast
 path changes how fast a batch is stored, never what is stored or which errors are reported.
 
-:func:`columns_from_rows` is the same shortcut for row dicts that this server built itself (the
-spans of an OTLP export): plain rows with unique ids go straight to columns, with the checks of
-:func:`~openloop.ingest.rows.prepare_row`; anything else is left to the general path.
+:func:`columns_from_rows` turns row dicts that this server built itself (the spans of an OTLP
+export) into such a batch with the general path's own functions, so that a decoding worker can
+hand the server columns; rows that are not plain replaces are left to the general path.
 
 Numbers are kept as written: a number beyond the range of a double (``1e400``) is stored as
 such and reads back as ``null``.
@@ -39,9 +39,8 @@ from msgspec import Raw
 
 from openloop._gc import gc_paused
 from openloop.errors import InvalidInput
-from openloop.ingest import rows as _rows
-from openloop.ingest._columns import COLUMN_NAMES, hot_columns
-from openloop.ingest.rows import RowLimits, parse_created
+from openloop.ingest._columns import COLUMN_NAMES, hot_columns, to_columns
+from openloop.ingest.rows import RowLimits, parse_created, prepare_row
 from openloop.model.fields import JSON_FIELDS
 
 __all__ = ["ColumnBatch", "columns_from_rows", "decode_batch"]
@@ -258,97 +257,17 @@ def _columns(rows: list[_Row], limits: RowLimits) -> ColumnBatch:
     return ColumnBatch(container, ids, {name: columns[name] for name in COLUMN_NAMES})
 
 
-#: The keys a plain row dict may have (``is_root`` is derived, so a given value is ignored).
-_ROW_KEYS = frozenset({"id", "created", "span_id", "root_span_id", "span_parents", "is_root",
-                       "tags", "scores", *JSON_FIELDS})  # fmt: skip
-
-
 def columns_from_rows(rows: Sequence[Mapping[str, Any]], limits: RowLimits) -> ColumnBatch | None:
-    """The columns of plain row dicts (complete rows, unique non-empty string ids, only the
-    Braintrust fields), or ``None`` when the general path must take them: a merge, a delete,
-    another key, a repeated id, or anything :func:`~openloop.ingest.rows.prepare_row` would
-    reject. The columns equal those of ``to_columns(prepare_row(...))``; the container is the
-    caller's."""
+    """The columns of row dicts that are plain replaces (no merge, no delete, unique ids), built
+    by the general path's own :func:`~openloop.ingest.rows.prepare_row` and
+    :func:`~openloop.ingest.rows.to_columns`; ``None`` when a row is not plain or is rejected,
+    so the general path can resolve or report it. The container is the caller's."""
     try:
         with gc_paused():
-            return _row_columns(rows, limits)
-    except (_NotPlain, InvalidInput):
+            prepared = [prepare_row(row, i, limits) for i, row in enumerate(rows)]
+    except InvalidInput:
         return None
-
-
-def _row_columns(rows: Sequence[Mapping[str, Any]], limits: RowLimits) -> ColumnBatch:
-    keys = _ROW_KEYS
-    ids: list[str] = []
-    for row in rows:
-        rid = row.get("id")
-        if (
-            row.__class__ is not dict
-            or rid.__class__ is not str
-            or not rid
-            or not keys.issuperset(row)
-        ):
-            raise _NotPlain
-        if not rid.isascii():
-            _rows._check_text(rid, "id")
-        ids.append(rid)
-    if not ids or len(set(ids)) != len(ids):
-        raise _NotPlain
-    n = len(rows)
-    created: list[int | None] = []
-    span_ids: list[str] = []
-    roots: list[str] = []
-    parents: list[list[str]] = []
-    tags: list[list[str] | None] = []
-    scores: list[list[tuple[str, float | None]] | None] = []
-    payload: dict[str, list[bytes | None]] = {name: [None] * n for name in JSON_FIELDS}
-    attrs: list[Any] = [None] * n
-    metas: list[Any] = [None] * n
-    metrics: list[Any] = [None] * n
-    errors: list[Any] = [None] * n
-    for i, row in enumerate(rows):
-        get = row.get
-        when = get("created")
-        created.append(None if when is None else parse_created(when))
-        span_id = get("span_id") or ids[i]
-        root = get("root_span_id") or span_id
-        for text in (span_id, root):
-            if text.__class__ is not str:
-                raise _NotPlain
-            if not text.isascii():
-                _rows._check_text(text, "span_id")
-        span_ids.append(span_id)
-        roots.append(root)
-        parents.append(_rows._str_list(get("span_parents"), "span_parents") or [])
-        tags.append(_rows._str_list(get("tags"), "tags"))
-        sc = _rows._scores(get("scores"))
-        scores.append(list(sc.items()) if sc else None)
-        for name in JSON_FIELDS:
-            value = get(name)
-            if value is None:
-                continue
-            if name in _OBJECT_FIELDS and value.__class__ is not dict:
-                raise _NotPlain
-            if name == "metrics":
-                value = metrics[i] = _rows._metrics(value)
-            elif name == "metadata":
-                metas[i] = value
-            elif name == "span_attributes":
-                attrs[i] = value
-            elif name == "error":
-                errors[i] = value
-            payload[name][i] = _rows._encode(name, value, limits)
-    columns: dict[str, Sequence[Any]] = {
-        "id": ids,
-        "created": created,
-        "span_id": span_ids,
-        "root_span_id": roots,
-        "span_parents": parents,
-        "is_root": [not p for p in parents],
-        "tags": tags,
-        "scores": scores,
-        "_object_delete": [False] * n,
-        **hot_columns(attrs, metas, metrics, errors),
-        **payload,
-        "extra": [None] * n,
-    }
-    return ColumnBatch({}, ids, {name: columns[name] for name in COLUMN_NAMES})
+    ids = [row.id for row in prepared]
+    if not ids or len(set(ids)) != len(ids) or any(r.is_merge or r.is_delete for r in prepared):
+        return None
+    return ColumnBatch({}, ids, to_columns(prepared))
