@@ -107,3 +107,35 @@ def test_kill_during_batch_writes_loses_no_acknowledged_row(tmp_path):
         svc.close()
     missing = set(acked) - stored
     assert not missing, f"{len(missing)} acknowledged rows lost, e.g. {sorted(missing)[:3]}"
+
+
+def test_sigterm_closes_the_stores_cleanly(tmp_path):
+    """``docker stop`` / systemd send SIGTERM: the server checkpoints its stores and stops its
+    decoding workers before it exits, so nothing is left to replay or re-index."""
+    data_dir = tmp_path / "d"
+    srv = start_server(data_dir)
+    try:
+        h = {"Authorization": f"Bearer {srv.api_key}"}
+        rows = [{"project_name": "stop", "id": f"s{i}", "input": f"needle {i}"} for i in range(50)]
+        r = httpx.post(srv.url + "/v1/ingest", headers=h, json={"rows": rows}, timeout=30)
+        assert r.status_code == 200, r.text
+        assert (data_dir / "data.duckdb.wal").exists()  # written, not yet checkpointed
+        srv.proc.send_signal(signal.SIGTERM)
+        srv.proc.wait(30)
+    finally:
+        srv.stop()
+    assert not (data_dir / "data.duckdb.wal").exists(), "the data store was not checkpointed"
+    assert not (data_dir / "control.db-wal").exists(), "the control store was not closed"
+
+    from openloop.services import Services
+    from openloop.settings import Settings
+    from openloop.store.data.base import ObjectRef
+
+    svc = Services.open(Settings(data_dir=data_dir, secret_key="live-test-secret"))
+    try:
+        org = svc.control.list_orgs()[0]
+        p = svc.control.get_project(org.id, "stop")
+        ref = ObjectRef(org.id, p.id, "project_logs", p.id)
+        assert len(svc.data.search_ids([ref], "needle")) == 50
+    finally:
+        svc.close()

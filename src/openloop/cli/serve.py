@@ -84,7 +84,9 @@ def run_server(settings: Any) -> None:
             bold=True,
         )
         typer.echo(f"Serving on http://{settings.host}:{settings.port}  (API reference: /docs)")
-        app = create_app(settings, services=svc)
+        # The app closes the services when it shuts down: after a SIGTERM, nothing after
+        # uvicorn.run() runs (the finally below covers a failure to start).
+        app = create_app(settings, services=svc, close_services=True)
         # Everything loaded so far (modules, app, stores) lives for the whole process: move it
         # out of the collector's generations so collections only walk request-time objects.
         gc.collect()

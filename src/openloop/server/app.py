@@ -27,13 +27,19 @@ _DESCRIPTION = """OpenLoop's REST API. Every route except `GET /health` needs an
 `{"error": {"type": ..., "message": ...}}`."""
 
 
-def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
-    """Build the app. Opens the stores from ``settings`` unless ``services`` is given (then the
-    caller owns and closes them)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    close_services: bool | None = None,
+) -> FastAPI:
+    """Build the app. Opens the stores from ``settings`` unless ``services`` is given. The
+    services are closed when the app shuts down if it opened them, or if ``close_services``
+    says so (the server hands them over: see :func:`openloop.cli.serve.run_server`)."""
     from openloop.services import Services as _Services
     from openloop.settings import Settings as _Settings
 
-    owns = services is None
+    owns = services is None if close_services is None else close_services
     if services is None:
         services = _Services.open(settings or _Settings())
     svc = services
@@ -51,8 +57,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         # moved out of the collector's sight, it is not walked by every full collection.
         gc.freeze()
         yield
-        # uvicorn ends the process by re-raising the signal that stopped it, so code after
-        # its run() may never execute: the workers are stopped here.
+        # uvicorn ends the process by re-raising the signal that stopped it (SIGTERM kills the
+        # process right there), so code after its run() may never execute: everything is
+        # stopped and flushed here.
         svc.decoders.close()
         if owns:
             svc.close()
