@@ -156,6 +156,35 @@ def test_a_pinned_trace_is_read_through_the_index(settings) -> None:
         store.close()
 
 
+def test_a_pinned_lookup_answers_what_the_plain_scan_answers(duck) -> None:
+    """Every shape and clause over a pinned lookup (a CTE read through the index, with the other
+    predicates outside it) gives what the same query without the pin (``IN``) gives."""
+    trace, span = (
+        duck.execute(
+            "SELECT root_span_id, id FROM rows WHERE object_type = 'project_logs' AND len(tags) > 0 "
+            "ORDER BY id LIMIT 1"
+        )
+        .to_pylist()[0]
+        .values()
+    )
+    for pin in (f"root_span_id = '{trace}'", f"id = '{span}'"):
+        plain = pin.replace(" = ", " IN (") + ")"
+        for text in (
+            f"select: * | from: {LOGS} | filter: {pin}",
+            f"select: id, metadata.model AS m, metrics.prompt_tokens * 2 AS t2 | from: {LOGS} | filter: {pin}",
+            f"select: * | from: {LOGS} traces | filter: {pin}",
+            f"select: * | from: {LOGS} summary | filter: {pin}",
+            f"SELECT count(*) AS n, sum(metrics.total_tokens) AS tok FROM {LOGS} WHERE {pin}",
+            f"dimensions: span_attributes.type AS t | measures: count(1) AS n | from: {LOGS} | filter: {pin}",
+            f"select: id, tags | from: {LOGS} | filter: {pin} AND (error IS NULL OR scores.accuracy > 0) | sort: created asc",
+            f"select: id, tag | from: {LOGS} | unpivot: tags as (tag) | filter: {pin}",
+        ):  # fmt: skip
+            got = run_query(duck, text, resolver=resolver)["data"]
+            want = run_query(duck, text.replace(pin, plain), resolver=resolver)["data"]
+            assert got == want, text
+            assert got, text
+
+
 def test_star_rows_by_column_match_row_by_row(duck) -> None:
     from openloop.query.run import _STAR_DROP, _spans_star
 
