@@ -211,7 +211,9 @@ class _Chunk:
         """LLM spans and action (index into ``_ACTIONS``) of each trace, enough traces to reach
         the target (the last trace is kept whole)."""
         r = self.rng
-        n_llm_parts, action_parts, spans = [], [], 0
+        n_llm_parts: list[np.ndarray] = []
+        action_parts: list[np.ndarray] = []
+        spans = 0
         while spans < self.target:
             k = max(64, int((self.target - spans) / 4.3 * 1.02))
             u, u2, many = r.random(k), r.random(k), r.integers(3, 9, k)

@@ -12,7 +12,7 @@ to be identical.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import orjson
@@ -29,7 +29,7 @@ __all__ = ["USER_SCHEMA", "check_sample", "rows_from_table"]
 logger = logging.getLogger(__name__)
 
 USER_SCHEMA = pa.schema([f for f in ARROW_SCHEMA if f.name not in STORE_ASSIGNED])
-Part = pa.Array | str
+Part: TypeAlias = pa.Array | str
 
 
 def cat(*parts: Part) -> pa.Array:

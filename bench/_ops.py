@@ -206,6 +206,7 @@ def build_ops(facts: Facts, ref_rows: Callable[[str], list[dict[str, Any]]]) -> 
     ))  # fmt: skip
 
     # Q7 one trace (all spans, whole rows), an ordinary one and the big one.
+    assert facts.sample_trace is not None and facts.big_trace is not None
     for name, title, (trace_id, n) in (
         ("trace", "One trace, all spans with payloads", facts.sample_trace),
         ("big_trace", "Big trace, all spans with payloads", facts.big_trace),

@@ -80,7 +80,7 @@ def make_trace(rng: random.Random, t0: datetime) -> list[dict[str, Any]]:
     start = t0.timestamp()
     user = f"u_{rng.randrange(5000)}"
     question = _text(rng, 25)
-    spans = [
+    spans: list[dict[str, Any]] = [
         {
             "id": root,
             "span_id": root,

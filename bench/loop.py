@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from bench._machine import machine_facts
 
 TURNS = 50
@@ -33,7 +35,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 async def _measure(svc: Any, p: Any, thread_id: str, marks: dict[str, float]) -> dict[str, list]:
-    from openloop.services import loop as svc_loop
+    import openloop.services.loop as svc_loop
 
     out: dict[str, list[float]] = {"prompt_built_ms": [], "first_token_ms": [], "turn_ms": []}
     for i in range(TURNS):
@@ -56,11 +58,11 @@ async def _measure(svc: Any, p: Any, thread_id: str, marks: dict[str, float]) ->
 def main() -> dict[str, Any]:
     from pydantic_ai.models.function import FunctionModel
 
+    import openloop.services.loop as svc_loop
     from openloop.auth import Principal
     from openloop.loop.models import override_models
     from openloop.loop.tools.base import list_tools
     from openloop.services import Services
-    from openloop.services import loop as svc_loop
     from openloop.settings import Settings
 
     marks: dict[str, float] = {}
@@ -71,7 +73,9 @@ def main() -> dict[str, Any]:
 
     model = FunctionModel(stream_function=instant, model_name="instant")
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), load_demo=False, secret_key="bench-secret")
+        settings = Settings(
+            data_dir=Path(tmp), load_demo=False, secret_key=SecretStr("bench-secret")
+        )
         svc = Services.open(settings)
         try:
             boot = svc.control.bootstrap()

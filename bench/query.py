@@ -107,7 +107,8 @@ def run_op(r: _Runner, op: Op, warm: int) -> dict[str, Any]:
         "l0_sql": lambda: r.sql(r.l0, op.l0_sql),
     }
     if op.store_sql:
-        variants["store_sql"] = lambda: r.sql(r.raw, op.store_sql)
+        store_sql = op.store_sql
+        variants["store_sql"] = lambda: r.sql(r.raw, store_sql)
     if op.scan_ours:
         scan = op.scan_ours
         variants["scan_ours"] = lambda: r.ours(scan, indexed=False)

@@ -71,6 +71,7 @@ def start_server(
     lines: list[str] = []
 
     def pump() -> None:
+        assert proc.stdout is not None
         for line in proc.stdout:
             lines.append(line)
 
