@@ -99,7 +99,8 @@ def test_span_parents_are_stored_for_row_by_row_reads(store: DuckDBStore) -> Non
         store,
         *[{"id": f"s{i}", "root_span_id": "t", "span_parents": [f"p{i}"]} for i in range(3000)],
     )
-    store._con.execute("CHECKPOINT")
+    with store._lock:  # the indexer thread records its watermark on the same connection
+        store._con.execute("CHECKPOINT")
     with store._reader.cursor() as cur:
         kinds = cur.execute("SELECT DISTINCT compression FROM pragma_storage_info('rows') "
                             "WHERE column_name = 'span_parents'").fetchall()  # fmt: skip
