@@ -343,7 +343,8 @@ def test_acknowledged_writes_survive_sigkill(data_dir: Path) -> None:
     assert len(acked) >= 2_000, "writer did not get going"
     store = DuckDBStore.open(_settings(data_dir))
     try:
-        stored = {r[0] for r in store._con.execute("SELECT id FROM rows").fetchall()}
+        with store._reader.cursor() as cur:  # not the writer's connection: the indexer uses it
+            stored = {r[0] for r in cur.execute("SELECT id FROM rows").fetchall()}
         missing = [i for i in acked if i not in stored]
         assert missing == []
         # Nothing had been committed to the full-text index: it catches up from the rows.
