@@ -60,9 +60,10 @@ def create_app(
         # uvicorn ends the process by re-raising the signal that stopped it (SIGTERM kills the
         # process right there), so code after its run() may never execute: everything is
         # stopped and flushed here.
-        svc.decoders.close()
         if owns:
             svc.close()
+        else:
+            svc.decoders.close()  # the workers this app started; the stores are the caller's
 
     app = FastAPI(
         lifespan=lifespan,
