@@ -7,6 +7,10 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -93,18 +97,8 @@ def test_kill_during_batch_writes_loses_no_acknowledged_row(tmp_path):
         srv.stop()
     assert len(acked) >= 2000
     # reopen the data directory and look for every acknowledged row
-    from openloop.services import Services
-    from openloop.settings import Settings
-    from openloop.store.data.base import ObjectRef
-
-    svc = Services.open(Settings(data_dir=data_dir, secret_key="live-test-secret"))
-    try:
-        org = svc.control.list_orgs()[0]
-        p = svc.control.get_project(org.id, "durable")
-        ref = ObjectRef(org.id, p.id, "project_logs", p.id)
+    with _reopened_logs(data_dir, "durable") as (svc, ref):
         stored = {r["id"] for batch in svc.data.iter_rows(ref, batch_size=5000) for r in batch}
-    finally:
-        svc.close()
     missing = set(acked) - stored
     assert not missing, f"{len(missing)} acknowledged rows lost, e.g. {sorted(missing)[:3]}"
 
@@ -127,6 +121,13 @@ def test_sigterm_closes_the_stores_cleanly(tmp_path):
     assert not (data_dir / "data.duckdb.wal").exists(), "the data store was not checkpointed"
     assert not (data_dir / "control.db-wal").exists(), "the control store was not closed"
 
+    with _reopened_logs(data_dir, "stop") as (svc, ref):
+        assert len(svc.data.search_ids([ref], "needle")) == 50
+
+
+@contextmanager
+def _reopened_logs(data_dir: Path, project: str) -> Iterator[tuple[Any, Any]]:
+    """The services of a stopped server's data directory, and the logs of ``project``."""
     from openloop.services import Services
     from openloop.settings import Settings
     from openloop.store.data.base import ObjectRef
@@ -134,8 +135,7 @@ def test_sigterm_closes_the_stores_cleanly(tmp_path):
     svc = Services.open(Settings(data_dir=data_dir, secret_key="live-test-secret"))
     try:
         org = svc.control.list_orgs()[0]
-        p = svc.control.get_project(org.id, "stop")
-        ref = ObjectRef(org.id, p.id, "project_logs", p.id)
-        assert len(svc.data.search_ids([ref], "needle")) == 50
+        p = svc.control.get_project(org.id, project)
+        yield svc, ObjectRef(org.id, p.id, "project_logs", p.id)
     finally:
         svc.close()
