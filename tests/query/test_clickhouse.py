@@ -23,7 +23,8 @@ QUERIES = [
     f"SELECT id, (scores.Factuality > 0.5 ? 'good' : 'bad') AS band, coalesce(error.type, 'none') AS et FROM {LOGS} WHERE root_span_id IN ('trace-03', 'trace-10') ORDER BY id",
     "select: id, scores | from: experiment('baseline') | sort: id",
     "select: metadata.split AS split, count(1) AS n | from: dataset('golden-set') | dimensions: 1",
-    # pinned to one trace or row: DuckDB reads it through an index lookup CTE, ClickHouse not
+    # pinned to one trace or row: DuckDB reads it through its index (a guarded page, a lookup CTE
+    # for the other shapes), ClickHouse not
     f"select: * | from: {LOGS} | filter: root_span_id = 'trace-03' AND created > '2000-01-01'",
     f"select: * | from: {LOGS} traces | filter: root_span_id = 'trace-04' | limit: 3",
     f"select: * | from: {LOGS} summary | filter: 'trace-05' = root_span_id",

@@ -141,6 +141,10 @@ def test_a_pinned_trace_is_read_through_the_index(settings) -> None:
             ("select: * | from: project_logs('p1') traces | filter: root_span_id = 't1'", 10),
             ("select: id | from: project_logs('p1') summary | filter: root_span_id = 't1'", 1),
             ("select: id | from: project_logs('p1') | filter: id = 's1' AND created > '2000-01-01'", 1),
+            # small pages and other sort keys: no Top-N boundary is pushed next to the lookup
+            ("select: id | from: project_logs('p1') | filter: root_span_id = 't1' | limit: 3", 3),
+            ("select: id | from: project_logs('p1') | filter: root_span_id = 't1' | sort: id | limit: 1", 1),
+            ("select: id | from: project_logs('p1') | filter: root_span_id = 't1' | sort: created desc | limit: 2", 2),
         ):  # fmt: skip
             compiled = compile_query(text, dialect="duckdb", resolver=res)
             with store._reader.cursor() as cur:
@@ -157,8 +161,9 @@ def test_a_pinned_trace_is_read_through_the_index(settings) -> None:
 
 
 def test_a_pinned_lookup_answers_what_the_plain_scan_answers(duck) -> None:
-    """Every shape and clause over a pinned lookup (a CTE read through the index, with the other
-    predicates outside it) gives what the same query without the pin (``IN``) gives."""
+    """Every shape and clause over a pinned lookup (read through the index, with the other
+    predicates kept out of the scan: a guard for a plain page, a CTE for the other shapes) gives
+    what the same query without the pin (``IN``) gives."""
     trace, span = (
         duck.execute(
             "SELECT root_span_id, id FROM rows WHERE object_type = 'project_logs' AND len(tags) > 0 "
@@ -183,6 +188,37 @@ def test_a_pinned_lookup_answers_what_the_plain_scan_answers(duck) -> None:
             want = run_query(duck, text.replace(pin, plain), resolver=resolver)["data"]
             assert got == want, text
             assert got, text
+
+
+def test_a_pinned_page_holds_its_limit_and_pages_on(duck) -> None:
+    """A pinned page is compiled without a LIMIT (the runner keeps the first rows): its pages
+    are the plain scan's pages, and the cursor walks the whole trace once."""
+    (trace,) = (
+        duck.execute(
+            "SELECT root_span_id FROM rows WHERE object_type = 'project_logs' "
+            "GROUP BY 1 HAVING count(*) >= 3 ORDER BY 1 LIMIT 1"
+        )
+        .to_pylist()[0]
+        .values()
+    )
+    pin = f"root_span_id = '{trace}'"
+    for sort in ("", " | sort: created asc", " | sort: id desc"):
+        text = f"select: id, created | from: {LOGS} | filter: {pin}{sort} | limit: 2"
+        compiled = compile_query(text, dialect="duckdb", resolver=resolver)
+        assert "LIMIT" not in compiled.sql and compiled.row_cap == 2
+        pages: list[list[str]] = []
+        for query in (text, text.replace(pin, f"root_span_id IN ('{trace}')")):
+            seen, cursor = [], None
+            while True:
+                out = run_query(duck, query, resolver=resolver, cursor=cursor)
+                assert len(out["data"]) <= 2
+                seen += [r["id"] for r in out["data"]]
+                cursor = out["cursor"]
+                if cursor is None:
+                    break
+            pages.append(seen)
+        assert pages[0] == pages[1], sort
+        assert len(pages[0]) == len(set(pages[0])) >= 3
 
 
 def test_star_rows_by_column_match_row_by_row(duck) -> None:

@@ -48,6 +48,8 @@ class Compiled:
     preview_length: int | None = None
     cursor_keys: list[tuple[str, bool, str]] = field(default_factory=list)  # column, desc, kind
     refs: list[tuple[str, str]] = field(default_factory=list)
+    #: When set, ``sql`` has no LIMIT (a pinned page: see ``shapes._guard``); keep this many rows.
+    row_cap: int | None = None
 
 
 def source_predicate(refs: list[tuple[str, str]]) -> exp.Expr:
@@ -129,7 +131,8 @@ def compile_query(query: ast.Query | str, *, dialect: str, resolver: Resolver,
     )
     compiled = Compiled(sql=sql, params=xc.params, warnings=warnings, columns=asm.columns, dialect=d.name,
                     shape=plan.shape, star=plan.star, limit=plan.limit, pivot=plan.pivot,
-                    preview_length=preview, cursor_keys=asm.cursor_keys, refs=refs)  # fmt: skip
+                    preview_length=preview, cursor_keys=asm.cursor_keys, refs=refs,
+                    row_cap=asm.row_cap)  # fmt: skip
     # Search results change with the data, so only search-free compilations are reused.
     if key is not None and not xc.searched:
         _CACHE[key] = replace(compiled, warnings=[dict(w) for w in warnings])

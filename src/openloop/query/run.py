@@ -281,6 +281,8 @@ def run_query(store: QueryStore, text: str, *, resolver: Callable[[str, str], li
                              version=version, default_limit=default_limit, max_limit=max_limit,
                              strict=strict, tz_offset=tz_offset, cursor=cursor)  # fmt: skip
     table = store.execute(compiled.sql, compiled.params or None)
+    if compiled.row_cap is not None and table.num_rows > compiled.row_cap:
+        table = table.slice(0, compiled.row_cap)
     visible = [c for c in compiled.columns if not c.hidden]
     hidden = frozenset(c.name for c in compiled.columns if c.hidden)
     with gc_paused():

@@ -79,6 +79,21 @@ def _with(sel: exp.Select, *ctes: tuple[str, exp.Expr]) -> exp.Select:
     return sel
 
 
+def _guard(column: str, value: str, rest: exp.Expr | None) -> exp.Expr:
+    """``column = 'value' AND CASE WHEN rest THEN TRUE ELSE FALSE END``: the WHERE of a flat
+    pinned page. DuckDB reads a lone equality through the ART index, but pushes every
+    single-column predicate into the scan next to it, and then scans the whole table. The CASE
+    (true exactly when ``rest`` is) is one predicate over several columns, so it stays in a
+    filter above the scan. The statement carries no LIMIT: a Top-N would push its boundary into
+    the scan as a second filter, so ``run`` keeps the first ``row_cap`` rows instead; a pinned
+    lookup returns one trace at most. Cheaper to plan than the CTE (~1.3 ms at 10 M spans)."""
+    pin = exp.EQ(this=col(column), expression=exp.Literal.string(value))
+    if rest is None:
+        return pin
+    case = exp.Case(ifs=[exp.If(this=rest, true=exp.true())], default=exp.false())
+    return exp.And(this=pin, expression=case)
+
+
 def _ordered(e: exp.Expr, desc: bool) -> exp.Ordered:
     return exp.Ordered(this=e, desc=desc, nulls_first=False)
 
@@ -132,6 +147,8 @@ class Assembler:
         self.columns: list[OutputColumn] = []
         self.cursor_keys: list[tuple[str, bool, str]] = []
         self.pinned = _pinned(plan.filter) if xc.d.pinned_lookup else None
+        #: Rows ``run`` keeps from a statement compiled without its LIMIT (see ``spans``).
+        self.row_cap: int | None = None
         #: Select items repeated by GROUP BY / ORDER BY (the same bound expression): their SQL,
         #: rendered once and placed as text in every repeat.
         self.rendered: list[tuple[ast.Expr, str]] = []
@@ -149,9 +166,11 @@ class Assembler:
         return _table(_PINNED)
 
     def finish(self, sel: exp.Select) -> exp.Select:
-        """Prepend the pinned CTE (a lone equality, answered from the index) when there is one.
-        Its LIMIT, larger than any table, keeps the outer predicates out of the lookup (filters
-        never move below a LIMIT) at a smaller planning cost than a MATERIALIZED CTE."""
+        """Prepend the pinned CTE (a lone equality, answered from the index) when there is one
+        (aggregates, unpivots, samples, traces and summary shapes; a plain page is guarded
+        instead: see ``_guard``). Its LIMIT, larger than any table, keeps the outer predicates
+        out of the lookup (filters never move below a LIMIT) at a smaller planning cost than a
+        MATERIALIZED CTE."""
         if self.pinned is None:
             return sel
         column, value = self.pinned
@@ -298,6 +317,9 @@ class Assembler:
     # -- shapes --------------------------------------------------------------------------------
     def spans(self) -> exp.Select:
         p, xc = self.p, self.xc
+        guarded = self.pinned if self._guardable() else None
+        if guarded is not None:
+            self.pinned = None  # no CTE: the guard below keeps the lookup alone in the scan
         frm, where = self.scan(with_filter=True)
         items = self.items()
         if p.aggregate:
@@ -318,8 +340,20 @@ class Assembler:
         keys = self.sort_keys(default)
         items += self.hidden_keys(keys)
         where = _and(where, self.cursor_predicate(keys))
-        return _select(items, frm, where=where, order=[_ordered(k, desc) for k, desc, _ in keys],
-                       limit=p.limit)  # fmt: skip
+        order = [_ordered(k, desc) for k, desc, _ in keys]
+        if guarded is not None:
+            column, value = guarded
+            self.row_cap = p.limit
+            return _select(items, frm, where=_guard(column, value, where), order=order)
+        return _select(items, frm, where=where, order=order, limit=p.limit)
+
+    def _guardable(self) -> bool:
+        """A plain page of one pinned trace or row (no aggregate, unpivot or sampled subset):
+        compiled flat, with its other predicates behind a guard, instead of as a CTE."""
+        p = self.p
+        sample = p.query.sample
+        return self.pinned is not None and not p.aggregate and not p.unpivots and \
+            (sample is None or sample.count is None)  # fmt: skip
 
     def _traces_cte(self, limit: int | None) -> exp.Select:
         frm, where = self.scan(with_filter=True)

@@ -432,13 +432,11 @@ class DuckDBStore:
 
     def trace_sql(self) -> str:
         # DuckDB answers a lone equality from the ART index but scans the whole table when other
-        # predicates sit next to it: select the trace alone, then filter its few rows. The LIMIT
-        # keeps those predicates out of the lookup, as in the query compiler's pinned CTE.
+        # predicates sit next to it in the scan: the CASE keeps them in a filter above it, as in
+        # the query compiler's flat pinned page (query/shapes.py, ``_guard``).
         return (
-            "WITH _trace AS (SELECT * FROM rows WHERE root_span_id = ? "
-            "LIMIT 9223372036854775807) "
-            f"SELECT {_READ} FROM _trace WHERE {_REF} AND {visible_predicate()} "
-            "ORDER BY created, _pagination_key"
+            f"SELECT {_READ} FROM rows WHERE root_span_id = ? AND CASE WHEN {_REF} AND "
+            f"{visible_predicate()} THEN TRUE ELSE FALSE END ORDER BY created, _pagination_key"
         )
 
     def trace(self, ref: ObjectRef, root_span_id: str) -> list[dict[str, Any]]:
