@@ -183,6 +183,8 @@ def test_a_pinned_lookup_answers_what_the_plain_scan_answers(duck) -> None:
             f"dimensions: span_attributes.type AS t | measures: count(1) AS n | from: {LOGS} | filter: {pin}",
             f"select: id, tags | from: {LOGS} | filter: {pin} AND (error IS NULL OR scores.accuracy > 0) | sort: created asc",
             f"select: id, tag | from: {LOGS} | unpivot: tags as (tag) | filter: {pin}",
+            f"select: id | from: {LOGS} | sample: 50% | filter: {pin}",
+            f"select: id, created | from: {LOGS} | filter: {pin} AND created > '2000-01-01' | sort: created desc | limit: 1",
         ):  # fmt: skip
             got = run_query(duck, text, resolver=resolver)["data"]
             want = run_query(duck, text.replace(pin, plain), resolver=resolver)["data"]
