@@ -143,3 +143,23 @@ def test_model_outside_the_org_allowlist_is_refused(platform):
     with pytest.raises(InvalidInput, match="allowed: ok-model"):
         svc_loop.update_thread(platform.svc, platform.principal, platform.thread_id, model="other")
     assert svc_loop.loop_models(platform.svc, platform.principal)["models"] == ["ok-model"]
+
+
+def test_a_subscriber_until_idle_gets_done_published_during_its_replay(platform):
+    """A turn that ends while a late subscriber replays the buffer: its ``done`` still reaches
+    that subscriber before the stream ends (SSE ``until_idle=true``, ``openloop chat``)."""
+    from openloop.loop import events as ev
+    from openloop.loop.runner import ThreadRunner
+
+    async def scenario() -> list[str]:
+        runner = ThreadRunner(platform.svc, platform.thread_id)
+        runner.publish(ev.LoopEvent("queued", {"id": "j1", "position": 0}))
+        runner.publish(ev.LoopEvent("turn_start", {"id": "j1"}))
+        stream = runner.subscribe(0, until_idle=True)
+        got = [(await anext(stream)).type]  # replaying the buffer: the turn runs meanwhile
+        runner.publish(ev.done("j1", "awaiting_approval"))
+        assert runner.idle
+        got += [e.type async for e in stream if e is not None]
+        return got
+
+    assert platform.run(scenario()) == ["queued", "turn_start", "done"]

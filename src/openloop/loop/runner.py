@@ -99,6 +99,13 @@ class ThreadRunner:
                     seen = event.id
                     yield event
             if until_idle and self.idle:
+                # The turn may have ended while the buffer was being replayed (each yield lets
+                # it run): its last events, ``done`` included, wait in the queue.
+                while not q.empty():
+                    event = q.get_nowait()
+                    if event.id is not None and event.id > seen:
+                        seen = event.id
+                        yield event
                 return
             while True:
                 try:
