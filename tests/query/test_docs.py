@@ -34,13 +34,13 @@ def test_doc_has_examples_of_both_syntaxes() -> None:
 def test_doc_example_parses_compiles_and_runs(text: str, duck, ch) -> None:
     q = parse(text)
     assert q.syntax == ("btql" if re.match(r"(?i)\w+\s*:", text) else "sql")
-    out = run_query(duck, text, resolver=resolver, search=lambda refs, t, f: [1003])
+    out = run_query(duck, text, resolver=resolver, search=lambda refs, t, f, page=None: [1003])
     assert isinstance(out["data"], list)
     if "project_logs" in text:
         assert not any(w["code"] == "no_range_filter" for w in out["warnings"]), (
             "examples bound their scans"
         )
-    ch_out = run_query(ch, text, resolver=resolver, search=lambda refs, t, f: [1003])
+    ch_out = run_query(ch, text, resolver=resolver, search=lambda refs, t, f, page=None: [1003])
     assert (
         len(ch_out["data"]) == len(out["data"]) or "sample" in text.lower() or "TABLESAMPLE" in text
     )

@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pyarrow as pa
 import pytest
 from sqlglot import generator
 
+from openloop.model.search import SearchPage
 from openloop.query import compile_query, run_query
 from openloop.query.run import shape_rows
 from openloop.query.shapes import OutputColumn
@@ -74,7 +76,7 @@ def test_search_keys_are_one_parameter_and_a_newest_page_asks_for_no_more(duck, 
     hits = _keys(rows, "password")
     assert len(hits) > 10
 
-    def search(refs, text, fields):
+    def search(refs, text, fields, page=None):
         return pa.array(sorted(hits, key=lambda k: k % 7), pa.int64())  # any order, as stored
 
     def compiled(text: str):
@@ -100,6 +102,67 @@ def test_search_keys_are_one_parameter_and_a_newest_page_asks_for_no_more(duck, 
     count = run_query(duck, f"select: count(1) AS n | from: {LOGS} | filter: search('password')",
                       resolver=resolver, search=search)  # fmt: skip
     assert count["data"] == [{"n": len(hits)}]
+
+
+def _page_of(text: str) -> SearchPage | None:
+    pages = []
+
+    def search(refs, text, fields, page=None):
+        pages.append(page)
+        return [1, 2, 3]
+
+    compile_query(text, dialect="duckdb", resolver=resolver, search=search)
+    assert len(set(pages)) == 1  # one search, or several asked the same
+    return pages[0]
+
+
+_US_2024 = 1704067200 * 10**6  # 2024-01-01T00:00:00Z in microseconds
+
+
+@pytest.mark.parametrize(("text", "page"), [
+    (f"SELECT id FROM {LOGS} WHERE search('x') ORDER BY created DESC LIMIT 20",
+     SearchPage(20, True)),
+    (f"select: id | from: {LOGS} | filter: input MATCH 'x' AND created >= '2024-01-01' "
+     "AND created < '2024-01-02T00:00:00Z' | sort: created asc",
+     SearchPage(100, False, _US_2024, _US_2024 + 86400 * 10**6,
+                "\"created\" >= CAST('2024-01-01 00:00:00.000000+00' AS TIMESTAMPTZ) "
+                "AND \"created\" < CAST('2024-01-02 00:00:00.000000+00' AS TIMESTAMPTZ)")),
+    (f"SELECT id FROM {LOGS} WHERE '2024-01-01' < created AND created <= '2024-01-01' "
+     "AND search('x') ORDER BY created DESC LIMIT 5", (5, True, _US_2024 + 1, _US_2024 + 1)),
+    (f"SELECT id FROM {LOGS} WHERE search('x') AND created = '2024-01-01' ORDER BY created DESC",
+     (100, True, _US_2024, _US_2024 + 1)),
+    # other conditions travel as SQL; time bounds that are not constants bound nothing
+    (f"SELECT id FROM {LOGS} WHERE (search('x') AND model = 'a') AND created > now() "
+     "ORDER BY created DESC", (100, True, None, None)),
+    # anything else: every match is used
+    (f"SELECT id FROM {LOGS} WHERE search('x') ORDER BY created DESC, id LIMIT 5", None),
+    (f"SELECT id FROM {LOGS} WHERE search('x') OR created > '2024-01-01' ORDER BY created DESC", None),
+    (f"SELECT id FROM {LOGS} WHERE search('x') AND search('y') ORDER BY created DESC", None),
+    (f"SELECT id FROM {LOGS} WHERE search('x') AND NOT search('y') ORDER BY created DESC", None),
+    (f"SELECT id FROM {LOGS} WHERE search('x') ORDER BY start_time DESC", None),
+    (f"SELECT count(1) AS n FROM {LOGS} WHERE search('x')", None),
+    ("SELECT * FROM project_logs('my-project', shape => 'traces') WHERE search('x') ORDER BY created DESC", None),
+    (f"select: id | from: {LOGS} | filter: search('x') | sort: created desc | sample: 10", None),
+])  # fmt: skip
+def test_a_page_sorted_by_created_tells_the_search_which_page(text: str, page: Any) -> None:
+    got = _page_of(text)
+    if page is None or isinstance(page, SearchPage):
+        assert got == page
+    else:
+        assert got is not None and (got.limit, got.descending, got.lo, got.hi) == page
+        assert got.condition
+
+
+def test_only_the_filters_search_is_told_the_page() -> None:
+    pages = {}
+
+    def search(refs, text, fields, page=None):
+        pages[text] = page
+        return [1, 2, 3]
+
+    compile_query(f"SELECT id, search('y') AS y FROM {LOGS} WHERE search('x') ORDER BY created DESC",
+                  dialect="duckdb", resolver=resolver, search=search)  # fmt: skip
+    assert pages["x"] is not None and pages["y"] is None
 
 
 def test_one_sql_rendering_per_compilation(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -41,7 +41,7 @@ CASES: dict[str, str] = {
 
 def _compile(text: str, dialect: str) -> str:
     compiled = compile_query(text, dialect=dialect, resolver=lambda kind, name: [(kind, name)],
-                             search=lambda refs, q, fields: [12, 11], version=None)  # fmt: skip
+                             search=lambda refs, q, fields, page=None: [12, 11], version=None)  # fmt: skip
     params = f"\n-- {dialect} params\n{compiled.params!r}" if compiled.params else ""
     return compiled.sql + params
 

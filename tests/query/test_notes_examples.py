@@ -66,9 +66,9 @@ EXAMPLES: list[tuple[str, str, bool]] = [
 ]  # fmt: skip
 
 
-def _search(refs, text, fields):
+def _search(refs, text, fields, page=None):
     # a stand-in for DataStore.search_ids: rows whose output or error mention the word
-    del refs, fields
+    del refs, fields, page
     return [1003, 1004] if text == "timeout" else []
 
 

@@ -210,7 +210,7 @@ def test_unpivot_and_pivot(duck, rows) -> None:
 def test_match_and_search_use_the_search_callback(duck) -> None:
     calls = []
 
-    def search(refs, text, fields):
+    def search(refs, text, fields, page=None):
         calls.append((refs, text, fields))
         return [1003]
 

@@ -28,9 +28,9 @@ def test_run_query_on_the_duckdb_store(settings) -> None:
         def resolver(kind, name):
             return [("project_logs", "p1")]
 
-        def search(refs, text, fields):
+        def search(refs, text, fields, page=None):
             return store.search_ids(
-                [ObjectRef("org", "p1", t, i) for t, i in refs], text, fields=fields
+                [ObjectRef("org", "p1", t, i) for t, i in refs], text, fields=fields, page=page
             )
 
         q = "select: id, metadata.region AS region, metrics.prompt_tokens AS pt, scores.F AS f, latency | from: project_logs('p1') | filter: metadata.model = 'gpt-4o' AND created > '2000-01-01'"

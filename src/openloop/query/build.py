@@ -110,6 +110,7 @@ def compile_query(query: ast.Query | str, *, dialect: str, resolver: Resolver,
                           tz_offset=int(tz_offset), warnings=warnings)  # fmt: skip
         asm = Assembler(plan, xc, cursor or q.cursor)
         xc.search_limit = asm.newest_page_limit(versioned=version is not None)
+        xc.search_page = asm.search_page(versioned=version is not None)
         if plan.shape == "traces":
             sel = asm.traces()
         elif plan.shape == "summary":

@@ -17,6 +17,7 @@ import sqlglot
 from sqlglot import exp
 
 from openloop.errors import QueryError
+from openloop.model.search import SearchPage
 
 from . import ast
 from ._render import fragment, render_part
@@ -34,7 +35,10 @@ __all__ = [
     "visible_predicate",
 ]
 
-SearchFn = Callable[[list[tuple[str, str]], str, list[str] | None], Sequence[int]]
+#: ``search(refs, text, fields)`` -> matching ``_pagination_key`` values; called with a
+#: ``page=`` keyword (:class:`~openloop.model.search.SearchPage`) when only one page of the
+#: matches in ``created`` order is needed.
+SearchFn = Callable[..., Sequence[int]]
 _CMP = {"eq": exp.EQ, "ne": exp.NEQ, "lt": exp.LT, "le": exp.LTE, "gt": exp.GT, "ge": exp.GTE,
         "nseq": exp.NullSafeEQ, "nsne": exp.NullSafeNEQ}  # fmt: skip
 _ARITH = {"add": exp.Add, "sub": exp.Sub, "mul": exp.Mul, "div": exp.Div, "mod": exp.Mod}
@@ -134,6 +138,9 @@ class ExprCompiler:
         #: Set when the page is the newest N rows by ``_pagination_key`` and the search is the
         #: whole filter: then only the N newest matching keys can appear (exact, not a guess).
         self.search_limit: int | None = None
+        #: Set when the page is sorted by ``created`` and the filter is this search AND other
+        #: conditions: the search may then answer with just the keys that can be on the page.
+        self.search_page: tuple[ast.Search, SearchPage] | None = None
 
     def err(self, message: str) -> QueryError:
         return QueryError(message)
@@ -317,7 +324,10 @@ class ExprCompiler:
                     exp.ILike(this=text, expression=exp.Literal.string(f"%{_like_escape(e.text)}%"))
                 )
             return any_of(*terms)
-        found = self.search(self.refs, e.text, fields)
+        if self.search_page is not None and self.search_page[0] is e:
+            found = self.search(self.refs, e.text, fields, page=self.search_page[1])
+        else:
+            found = self.search(self.refs, e.text, fields)
         ids = _sorted_keys(found, self.search_limit)
         if not ids:
             return exp.false()

@@ -8,18 +8,20 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlglot import exp
 
 from openloop.errors import QueryError
+from openloop.model.search import SearchPage
 
 from . import ast
 from ._render import fragment, release, render_part
-from .binder import scorer_free_cost
+from .binder import children, scorer_free_cost
 from .compile import ExprCompiler, col, column_name, identifier
 from .dialects import all_of, any_of, lit, num
-from .resolve import Plan, type_of
+from .resolve import Plan, parse_timestamp, type_of
 
 __all__ = ["Assembler", "OutputColumn", "decode_cursor", "encode_cursor"]
 
@@ -29,6 +31,41 @@ _TABLE = "rows"
 _PINNED = "_pinned"
 _NO_LIMIT = 2**63 - 1  # the pinned lookup's LIMIT: see Assembler.finish
 _PIN_COLUMNS = ("root_span_id", "id")  # the columns with an ART index in the DuckDB store
+_EPOCH = datetime(1970, 1, 1)
+_FLIP = {"ge": "le", "gt": "lt", "le": "ge", "lt": "gt", "eq": "eq"}
+
+
+def _conjuncts(e: ast.Expr) -> list[ast.Expr]:
+    if isinstance(e, ast.Binary) and e.op == "and":
+        return [*_conjuncts(e.left), *_conjuncts(e.right)]
+    return [e]
+
+
+def _has_search(e: ast.Expr) -> bool:
+    if isinstance(e, ast.Search):
+        return True
+    if isinstance(e, ast.AnySpan | ast.FilterSpans):
+        return _has_search(e.cond)
+    return any(_has_search(c) for c in children(e))
+
+
+def _created_bound(e: ast.Expr) -> tuple[int | None, int | None] | None:
+    """``(lo, hi)`` in microseconds (``lo <= created < hi``) of a comparison of ``created`` with
+    a timestamp literal, else ``None``."""
+    if not isinstance(e, ast.Binary) or e.op not in _FLIP:
+        return None
+    op, left, right = e.op, e.left, e.right
+    if isinstance(left, ast.Literal):
+        op, left, right = _FLIP[op], right, left
+    if not (isinstance(left, ast.Column) and left.name == "created" and left.type == "ts"
+            and isinstance(right, ast.Literal) and isinstance(right.value, str)):  # fmt: skip
+        return None
+    iso = parse_timestamp(right.value)
+    if iso is None:
+        return None
+    us = (datetime.fromisoformat(iso) - _EPOCH) // timedelta(microseconds=1)
+    return {"ge": (us, None), "gt": (us + 1, None), "lt": (None, us), "le": (None, us + 1),
+            "eq": (us, us + 1)}[op]  # fmt: skip
 
 
 @ast.direct_init
@@ -192,6 +229,40 @@ class Assembler:
                 p.unpivots or p.query.sample is not None or not isinstance(p.filter, ast.Search):  # fmt: skip
             return None
         return p.limit
+
+    def search_page(self, versioned: bool) -> tuple[ast.Search, SearchPage] | None:
+        """The page a full-text search feeds, when the query is one page of spans sorted by
+        ``created`` alone (no cursor, no as-of version) and its filter is one search AND other
+        conditions: the store may then hand back only the keys that can be on that page
+        (:class:`~openloop.model.search.SearchPage`). Returns that search and the page."""
+        p = self.p
+        if versioned or self.cursor or p.shape != "spans" or p.aggregate or p.unpivots or \
+                p.query.sample is not None or p.filter is None or len(p.sort) != 1:  # fmt: skip
+            return None
+        key, desc = p.sort[0]
+        if not (isinstance(key, ast.Column) and key.name == "created" and key.type == "ts"):
+            return None
+        parts = _conjuncts(p.filter)
+        searches = [part for part in parts if isinstance(part, ast.Search)]
+        others = [part for part in parts if not isinstance(part, ast.Search)]
+        if len(searches) != 1 or any(_has_search(part) for part in others):
+            return None
+        lo: int | None = None
+        hi: int | None = None
+        for part in others:
+            bound = _created_bound(part)
+            if bound is not None:
+                if bound[0] is not None:
+                    lo = bound[0] if lo is None else max(lo, bound[0])
+                if bound[1] is not None:
+                    hi = bound[1] if hi is None else min(hi, bound[1])
+        condition = (
+            render_part(all_of(*(self.xc.expr(part, "bool") for part in others)), self.d.name)
+            if others
+            else None
+        )
+        page = SearchPage(limit=p.limit, descending=desc, lo=lo, hi=hi, condition=condition)
+        return searches[0], page
 
     def items(self) -> list[exp.Expr]:
         p, xc = self.p, self.xc

@@ -16,6 +16,7 @@ from openloop.store.data.base import ObjectRef
 
 if TYPE_CHECKING:
     from openloop.auth import Principal
+    from openloop.model.search import SearchPage
     from openloop.services import Services
 
 __all__ = ["make_resolver", "make_search", "run_user_query"]
@@ -71,15 +72,19 @@ def make_resolver(
 
 
 def make_search(svc: Services, p: Principal) -> Callable[..., Any]:
-    """Full-text callback for MATCH/search(): ``(refs, text, fields) -> _pagination_keys``."""
+    """Full-text callback for MATCH/search(): ``(refs, text, fields, page=None) ->
+    _pagination_keys``."""
 
     def search(
-        refs: Sequence[tuple[str, str]], text: str, fields: Sequence[str] | None = None
+        refs: Sequence[tuple[str, str]],
+        text: str,
+        fields: Sequence[str] | None = None,
+        page: SearchPage | None = None,
     ) -> Any:
         object_refs = []
         for object_type, object_id in refs:
             object_refs.append(ObjectRef(p.org_id, "", object_type, object_id))
-        return svc.data.search_ids(object_refs, text, fields=fields)
+        return svc.data.search_ids(object_refs, text, fields=fields, page=page)
 
     return search
 

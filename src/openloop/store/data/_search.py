@@ -7,13 +7,15 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
+from openloop.model.search import SearchPage
 from openloop.search import fulltext
 from openloop.store.data._schema import REF_WHERE, ref_params, visible_predicate
 from openloop.store.data.base import ObjectRef
 
-__all__ = ["backlog", "scan_ids", "search_ids"]
+__all__ = ["KeyBlocks", "backlog", "narrow_to_page", "scan_ids", "search_ids"]
 
 
 def _scope(refs: Sequence[ObjectRef]) -> tuple[str, list[Any]]:
@@ -166,3 +168,141 @@ def backlog(con: duckdb.DuckDBPyConnection, watermark: int) -> Iterator[fulltext
             yield fulltext.IndexBatch(cols[0], cols[1], cols[2], texts, upto=bound)
             last = bound
         yield fulltext.IndexBatch([], [], [], {}, upto=top)
+
+
+class KeyBlocks:
+    """The lowest and highest ``created`` (µs since the epoch) of the rows in each block of
+    ``_pagination_key`` values that share ``key >> SHIFT``. A key is the write's time in ms
+    shifted left by 20 bits (plus a counter), so a block holds the rows written in the same
+    ~65 s, and its ``created`` range is narrow unless old rows were imported then. Three arrays
+    sorted by block: ~24 bytes per block.
+
+    :func:`narrow_to_page` uses it to tell, without reading them, that the rows of some blocks
+    cannot be on a page sorted by ``created``. A block's range only has to contain every row of
+    the block (it may be wider), so writes widen it before their rows commit."""
+
+    SHIFT = 36
+
+    def __init__(self) -> None:
+        self.ids = np.empty(0, dtype=np.int64)
+        self.lo = np.empty(0, dtype=np.int64)
+        self.hi = np.empty(0, dtype=np.int64)
+
+    @classmethod
+    def from_table(cls, cur: duckdb.DuckDBPyConnection) -> KeyBlocks:
+        """One aggregate over the stored rows (~0.1 s at 10 M)."""
+        got = cur.execute(
+            f"SELECT _pagination_key >> {cls.SHIFT} AS b, min(epoch_us(created)) AS lo, "
+            "max(epoch_us(created)) AS hi FROM rows WHERE created IS NOT NULL GROUP BY b ORDER BY b"
+        ).fetchnumpy()
+        self = cls()
+        self.ids = np.asarray(got["b"], dtype=np.int64)
+        self.lo = np.asarray(got["lo"], dtype=np.int64)
+        self.hi = np.asarray(got["hi"], dtype=np.int64)
+        return self
+
+    def add(self, first_key: int, created: np.ndarray) -> None:
+        """Rows with keys ``first_key, first_key + 1, ...`` and these ``created`` values."""
+        n = len(created)
+        if not n:
+            return
+        shift = self.SHIFT
+        start = 0
+        while start < n:
+            block = (first_key + start) >> shift
+            end = min(n, ((block + 1) << shift) - first_key)
+            part = created[start:end]
+            lo, hi = int(part.min()), int(part.max())
+            at = int(np.searchsorted(self.ids, block))
+            if at < len(self.ids) and self.ids[at] == block:
+                self.lo[at] = min(int(self.lo[at]), lo)
+                self.hi[at] = max(int(self.hi[at]), hi)
+            else:  # new arrays: a reader keeps the ones it started with
+                self.ids = np.insert(self.ids, at, block)
+                self.lo = np.insert(self.lo, at, lo)
+                self.hi = np.insert(self.hi, at, hi)
+            start = end
+
+    def ranges(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(lo, hi)`` of each key's block, or ``None`` if a key's block is unknown."""
+        ids, lo, hi = self.ids, self.lo, self.hi
+        blocks = keys >> self.SHIFT
+        at = np.searchsorted(ids, blocks)
+        if len(at) and (int(at.max()) >= len(ids) or not bool((ids[at] == blocks).all())):
+            return None
+        return lo[at], hi[at]
+
+
+#: A page of L rows first reads the ``created`` of about this many times L matches.
+_PAGE_READ_FACTOR = 4
+_PAGE_ROUNDS = 3
+
+
+def narrow_to_page(
+    cur: duckdb.DuckDBPyConnection, keys: np.ndarray, page: SearchPage, blocks: KeyBlocks
+) -> np.ndarray:
+    """Of ``keys`` (visible rows matching a search), those that can be on ``page``: at least
+    every key of the page, usually little more. Exact, never a guess.
+
+    Keys in blocks (:class:`KeyBlocks`) whose ``created`` range misses ``page.lo``/``page.hi``
+    are dropped. The other blocks are ranked by how good their best row could be (the highest
+    ``created`` for a newest-first page), and the ``created`` of the matches in the best few
+    blocks is read, with ``page.condition``. When ``page.limit`` of them meet it and the page's
+    last one is strictly better than anything the unread blocks can hold, the page is among them.
+    Otherwise more blocks are read; after a few rounds every key is returned as it came."""
+    limit = page.limit
+    want = max(_PAGE_READ_FACTOR * limit, 256)
+    if len(keys) <= want:
+        return keys
+    ranges = blocks.ranges(keys)
+    if ranges is None:  # a row the summary has not seen
+        return keys
+    b_lo, b_hi = ranges
+    keep = np.ones(len(keys), dtype=bool)
+    if page.lo is not None:
+        keep &= b_hi >= page.lo
+    if page.hi is not None:
+        keep &= b_lo < page.hi
+    if not keep.all():
+        keys, b_lo, b_hi = keys[keep], b_lo[keep], b_hi[keep]
+    if len(keys) <= want:
+        return keys
+    # rank the blocks: by their best possible time, then all keys of a block together
+    block_of = keys >> KeyBlocks.SHIFT
+    ids, first, counts = np.unique(block_of, return_index=True, return_counts=True)
+    best = b_hi[first] if page.descending else b_lo[first]
+    order = np.argsort(-best if page.descending else best, kind="stable")
+    ranked, total = ids[order], np.cumsum(counts[order])
+    ranked_best = best[order]
+    condition = f" AND ({page.condition})" if page.condition else ""
+    for _ in range(_PAGE_ROUNDS):
+        n_blocks = int(np.searchsorted(total, want)) + 1
+        if n_blocks >= len(ranked) or want > len(keys) // 2:  # reading them all is as cheap
+            break
+        sel = keys[np.isin(block_of, ranked[:n_blocks])]
+        rest_best = int(ranked_best[n_blocks])  # the best any unread block can hold
+        got = cur.execute(
+            "SELECT _pagination_key AS k, epoch_us(created) AS c FROM rows "
+            "WHERE _pagination_key BETWEEN ? AND ? "
+            f"AND _pagination_key IN (SELECT UNNEST(?::BIGINT[])){condition}",
+            [int(sel.min()), int(sel.max()), sel.tolist()],
+        ).fetchnumpy()
+        if np.ma.is_masked(got["c"]):  # a row without a time: leave the ordering to the query
+            break
+        k = np.asarray(got["k"], dtype=np.int64)
+        c = np.asarray(got["c"], dtype=np.int64)
+        inside = np.ones(len(k), dtype=bool)
+        if page.lo is not None:
+            inside &= c >= page.lo
+        if page.hi is not None:
+            inside &= c < page.hi
+        k, c = k[inside], c[inside]
+        if len(k) >= limit:
+            times = np.sort(c)
+            # strictly better: a row of equal time in an unread block may have a larger key
+            if page.descending and rest_best < int(times[-limit]):
+                return np.sort(k)[::-1]
+            if not page.descending and rest_best > int(times[limit - 1]):
+                return np.sort(k)[::-1]
+        want *= 8
+    return keys

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from openloop.ingest.columnar import ColumnBatch
+    from openloop.model.search import SearchPage
 
 __all__ = ["DataStore", "ObjectRef", "RowError", "WriteRequest", "WriteResult"]
 
@@ -112,11 +113,17 @@ class DataStore(Protocol):
         ...
 
     def search_ids(
-        self, ref_filter: Sequence[ObjectRef], query: str, *, fields: Sequence[str] | None = None
+        self,
+        ref_filter: Sequence[ObjectRef],
+        query: str,
+        *,
+        fields: Sequence[str] | None = None,
+        page: SearchPage | None = None,
     ) -> Any:
         """Full-text search: ``_pagination_key`` values of visible rows whose text fields match
         ``query`` by whole words (phrases in double quotes). Uses the inverted index for
-        indexed rows and scans only the not-yet-indexed tail, so results are exact and fresh."""
+        indexed rows and scans only the not-yet-indexed tail, so results are exact and fresh.
+        With ``page``, the store may leave out keys that cannot be on that page."""
         ...
 
     def iter_rows(

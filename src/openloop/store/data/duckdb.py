@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from openloop.errors import InvalidInput, StorageUnavailable, UsageError
 from openloop.ingest.rows import IncomingRow, RowLimits, prepare_row
+from openloop.model.search import SearchPage
 from openloop.search import fulltext
 from openloop.store.data import _schema, _search
 from openloop.store.data._rows import (
@@ -80,6 +81,7 @@ class DuckDBStore:
         ).fetchall()[0]
         self._last_xact, self._last_key = int(last_xact), int(last_key)
         self._ids = self._build_id_filter()
+        self._blocks: _search.KeyBlocks | None = None  # built by the first search that needs it
         row = con.execute("SELECT value FROM openloop_meta WHERE key = ?", [_WATERMARK]).fetchone()
         self._fts = fulltext.FullTextIndex(
             Path(settings.index_dir),
@@ -281,6 +283,9 @@ class DuckDBStore:
             arrays = item.arrays
             columns = [system[f.name] if f.name in system else arrays[f.name] for f in ARROW_SCHEMA]
             tables.append(pa.Table.from_arrays(columns, schema=ARROW_SCHEMA))
+            if self._blocks is not None:  # widened before the commit: see KeyBlocks
+                created = arrays["created"].cast(pa.int64()).fill_null(0).to_numpy()
+                self._blocks.add(base, created)
             batches.append(
                 fulltext.IndexBatch(
                     keys, [ref.object_type] * n, [ref.object_id] * n, item.texts, base + n - 1
@@ -382,6 +387,8 @@ class DuckDBStore:
                     f"FROM rows WHERE {_REF} AND {visible_predicate()}",
                     [xact, base, xact, *_ref_params(ref)],
                 )
+                if self._blocks is not None:  # the tombstones' time is the transaction's
+                    self._blocks.add(base, np.full(n, xact, dtype=np.int64))
                 con.execute(
                     f"UPDATE rows SET _superseded_by = ? WHERE {_REF} AND _superseded_by IS NULL "
                     f"AND _xact_id < ? AND NOT _object_delete",
@@ -505,13 +512,31 @@ class DuckDBStore:
     # -- search ---------------------------------------------------------------------------------
 
     def search_ids(
-        self, ref_filter: Sequence[ObjectRef], query: str, *, fields: Sequence[str] | None = None
+        self,
+        ref_filter: Sequence[ObjectRef],
+        query: str,
+        *,
+        fields: Sequence[str] | None = None,
+        page: SearchPage | None = None,
     ) -> pa.Array:
         """``_pagination_key`` of visible rows matching ``query``, newest first: index hits at or
-        below the watermark, plus a scan of the rows above it."""
-        return _search.search_ids(
+        below the watermark, plus a scan of the rows above it. With ``page``, only the keys that
+        can be on that page (:func:`~openloop.store.data._search.narrow_to_page`)."""
+        found = _search.search_ids(
             self._reader, self._fts, ref_filter, query, fields, last_key=lambda: self._last_key
         )
+        if page is None or len(found) <= page.limit:
+            return found
+        blocks = self._blocks
+        if blocks is None:
+            with self._lock:  # no write runs meanwhile, so no row is missed
+                if self._blocks is None:
+                    with self._reader.cursor() as cur:
+                        self._blocks = _search.KeyBlocks.from_table(cur)
+                blocks = self._blocks
+        with self._reader.cursor() as cur:
+            keys = _search.narrow_to_page(cur, found.to_numpy(), page, blocks)
+        return pa.array(keys, pa.int64())
 
     def substring_scan_ids(
         self, ref_filter: Sequence[ObjectRef], query: str, *, fields: Sequence[str] | None = None
