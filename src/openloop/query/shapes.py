@@ -41,12 +41,16 @@ def _conjuncts(e: ast.Expr) -> list[ast.Expr]:
     return [e]
 
 
-def _has_search(e: ast.Expr) -> bool:
+def _unfit_for_page(e: ast.Expr) -> bool:
+    """Whether a condition holds a search, or reads the clock (the store would check it a few
+    milliseconds before the query does, and both must see the same rows)."""
     if isinstance(e, ast.Search):
         return True
+    if isinstance(e, ast.Func) and e.name in ("now", "current_date"):
+        return True
     if isinstance(e, ast.AnySpan | ast.FilterSpans):
-        return _has_search(e.cond)
-    return any(_has_search(c) for c in children(e))
+        return _unfit_for_page(e.cond)
+    return any(_unfit_for_page(c) for c in children(e))
 
 
 def _created_bound(e: ast.Expr) -> tuple[int | None, int | None] | None:
@@ -245,7 +249,7 @@ class Assembler:
         parts = _conjuncts(p.filter)
         searches = [part for part in parts if isinstance(part, ast.Search)]
         others = [part for part in parts if not isinstance(part, ast.Search)]
-        if len(searches) != 1 or any(_has_search(part) for part in others):
+        if len(searches) != 1 or any(_unfit_for_page(part) for part in others):
             return None
         lo: int | None = None
         hi: int | None = None
