@@ -5,9 +5,9 @@ batches, :func:`decode_otlp` for OTLP exports) is Python work: about 25 µs per 
 batch and 60 µs for an OTLP span, all of it holding the interpreter lock. In the server process
 that lock is also what HTTP handling, the store's writes and the full-text indexer need, so under
 heavy ingest the process waits on it rather than on its CPUs. A :class:`DecodePool` runs the
-decoding in worker processes instead. What comes back is pickled plain lists (a
-:class:`~openloop.ingest.columnar.ColumnBatch`, or row dicts), which the server unpickles in
-about 2 µs per span.
+decoding in worker processes instead. What comes back is a
+:class:`~openloop.ingest.columnar.ColumnBatch` of Arrow arrays (pickled as a few buffers per
+column; the store writes them without converting), or row dicts for the general path.
 
 The pool never decides what is stored: a worker runs exactly the function the server would run,
 and when no worker can (none configured, or a worker died) the server runs it itself.
@@ -75,7 +75,7 @@ def decode_otlp(
     if len(groups) == 1:
         columns = columns_from_rows(groups[0].rows, limits)
         if columns is not None:
-            return DecodedExport(project=groups[0].project, columns=columns)
+            return DecodedExport(project=groups[0].project, columns=columns.to_arrow())
     return DecodedExport(groups=groups)
 
 

@@ -144,7 +144,8 @@ class IndexBatch:
     keys: Sequence[int] | Any  # a list or a numpy array
     object_types: Sequence[str]
     object_ids: Sequence[str]
-    texts: Mapping[str, Sequence[Any]]  # field -> stored JSON text (str/bytes/None) per row
+    #: field -> stored JSON text (str/bytes/None) per row, as a list or an Arrow array
+    texts: Mapping[str, Sequence[Any]]
     #: Every key up to this one is covered once the batch is committed (a write's tombstones
     #: have keys but no text).
     upto: int | None = None
@@ -297,7 +298,11 @@ class FullTextIndex:
                 self._add_docs(item)
 
     def _add_docs(self, batch: IndexBatch) -> None:
-        texts = [(name, values) for name in SEARCH_FIELDS if (values := batch.texts.get(name))]
+        texts = [
+            (name, values.to_pylist() if hasattr(values, "to_pylist") else values)
+            for name in SEARCH_FIELDS
+            if (values := batch.texts.get(name)) is not None and len(values)
+        ]
         add = self._writer.add_document
         for i, key in enumerate(batch.keys):
             doc = None

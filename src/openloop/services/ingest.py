@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from openloop.auth import require_write
 from openloop.errors import NotFound, OpenLoopError, PayloadTooLarge
-from openloop.ingest.columnar import ColumnBatch, decode_batch
+from openloop.ingest.columnar import ColumnBatch, decode_batch_arrow
 from openloop.ingest.rows import RowLimits
 from openloop.store.data.base import ObjectRef, WriteRequest
 
@@ -156,7 +156,7 @@ def ingest_body(
     require_write(p)
     settings = svc.settings
     batch = svc.decoders.run(
-        decode_batch, body, RowLimits.from_settings(settings), settings.ingest_max_rows
+        decode_batch_arrow, body, RowLimits.from_settings(settings), settings.ingest_max_rows
     )
     if batch is not None:
         try:

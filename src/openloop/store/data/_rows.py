@@ -150,17 +150,30 @@ class Staged:
         self.ref = ref
         self.rows = rows
         self.hashes: np.ndarray = np.empty(0, dtype=np.uint64)
-        self.ids = (
-            [r.id for r in rows] if rows is not None else list(columns["id"] if columns else ())
-        )
+        if rows is not None:
+            self.ids = [r.id for r in rows]
+        else:
+            ids = columns["id"] if columns else ()
+            self.ids = ids.to_pylist() if isinstance(ids, pa.Array) else list(ids)
         self.build(columns)
 
     def build(self, columns: Mapping[str, Sequence[Any]] | None = None) -> None:
+        """Arrow arrays of the columns (already Arrow when a decoding worker sent them) and the
+        texts the full-text index reads (Arrow arrays are turned into values by the indexer)."""
         cols = columns if columns is not None else to_columns(self.rows or [])
-        self.arrays = {f.name: pa.array(cols[f.name], type=f.type) for f in _USER_COLUMNS}
+        self.arrays = {f.name: _array(cols[f.name], f.type) for f in _USER_COLUMNS}
         texts: dict[str, Any] = {f: cols[f] for f in fulltext.SEARCH_FIELDS if f != "tags"}
-        texts["tags"] = [None if t is None else orjson.dumps(t) for t in cols["tags"]]
+        tags = cols["tags"]
+        if isinstance(tags, pa.Array):
+            tags = tags.to_pylist() if tags.null_count < len(tags) else [None] * len(tags)
+        texts["tags"] = [None if t is None else orjson.dumps(t) for t in tags]
         self.texts = texts
+
+
+def _array(values: Any, type_: pa.DataType) -> pa.Array:
+    if isinstance(values, pa.Array):
+        return values if values.type == type_ else values.cast(type_)
+    return pa.array(values, type=type_)
 
 
 def check_ref(ref: ObjectRef) -> None:

@@ -27,6 +27,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from openloop.errors import InvalidInput, StorageUnavailable, UsageError
 from openloop.ingest.rows import IncomingRow, RowLimits, prepare_row
@@ -179,7 +180,11 @@ class DuckDBStore:
                 created = batch.columns["created"]
                 columns = {
                     **batch.columns,
-                    "created": [now_us if c is None else c for c in created],
+                    "created": (
+                        pc.fill_null(created, now_us)
+                        if isinstance(created, pa.Array)
+                        else [now_us if c is None else c for c in created]
+                    ),
                 }
                 results.append(WriteResult(xact_id=0, ids=list(batch.ids)))
                 staged.append(Staged(req.ref, None, columns))
