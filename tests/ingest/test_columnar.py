@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from bench._spans import make_batches
-from openloop.ingest.columnar import columns_from_rows, decode_batch
+from openloop.ingest.columnar import columns_from_rows, decode_batch, decode_batch_arrow
 from openloop.ingest.rows import RowLimits, prepare_row, to_columns
 from openloop.model.fields import JSON_FIELDS
 
@@ -231,3 +231,35 @@ def test_server_built_rows_that_are_not_plain_go_the_general_way(change: str) ->
 def test_server_built_rows_without_an_id_get_a_fresh_one() -> None:
     batch = columns_from_rows([{"input": "a"}, {"id": "", "input": "b"}], LIMITS)
     assert batch is not None and len(set(batch.ids)) == 2 and all(len(i) == 36 for i in batch.ids)
+
+
+def test_arrow_columns_store_the_same_rows_as_lists(tmp_path: Path) -> None:
+    from openloop.settings import Settings
+    from openloop.store.data.base import ObjectRef, WriteRequest
+    from openloop.store.data.duckdb import DuckDBStore
+
+    rows = _varied_rows()
+    batch = decode_batch(_body(rows), LIMITS, 10_000)
+    arrow = decode_batch_arrow(_body(rows), LIMITS, 10_000)
+    assert batch is not None and arrow is not None and arrow.ids == batch.ids
+    ref = ObjectRef("o", "p1", "project_logs", "p1")
+    stored = []
+    for name, b in (("lists", batch), ("arrow", arrow)):
+        store = DuckDBStore.open(Settings(data_dir=tmp_path / name, load_demo=False))
+        try:
+            store.write([WriteRequest(ref=ref, rows=(), columns=b)])
+            got = store.read(ref)
+            assert store.wait_indexed(30)
+            found = store.search_ids([ref], "héllo")
+            assert len(found) == 1
+            drop = ("_xact_id", "_pagination_key")
+            stored.append([{k: v for k, v in r.items() if k not in drop} for r in got])
+        finally:
+            store.close()
+    timed = {str(r["id"]) for r in rows if r.get("created") is not None}
+    assert len(timed) > 5
+    for got in stored:
+        for r in got:
+            if r["id"] not in timed:  # the time of the write
+                assert r.pop("created")
+    assert stored[0] == stored[1]
