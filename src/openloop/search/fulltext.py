@@ -379,4 +379,5 @@ class FullTextIndex:
         # for it up front.
         limit = max(int(searcher.num_docs), 1)
         hits = searcher.search(query, limit=limit, count=False, order_by_field=_KEY).hits
-        return [int(k) for k, _ in hits if k is not None]
+        keys = [k for k, _ in hits]
+        return [k for k in keys if k is not None] if None in keys else keys

@@ -111,15 +111,20 @@ def search_ids(
     # Read the watermark first: everything at or below it is in the searcher used next.
     watermark = index.watermark
     hits = index.search([(r.object_type, r.object_id) for r in refs], terms, names)
-    found: set[int] = set()
     with con.cursor() as cur:
-        if hits:
-            found.update(_visible_hits(cur, refs, list(hits)))
+        visible = _visible_hits(cur, refs, hits) if hits else []
         # keys are handed out before their rows commit, so a watermark at the last key handed
         # out means every committed row is indexed
-        if last_key is None or last_key() > watermark:
-            found.update(_scan(cur, refs, terms, names, watermark))
-    return pa.array(sorted(found, reverse=True), pa.int64())
+        tail = (
+            _scan(cur, refs, terms, names, watermark)
+            if last_key is None or last_key() > watermark
+            else []
+        )
+    keys = np.array(visible + tail if tail else visible, dtype=np.int64)
+    # index hits come newest first, one per row version; anything else is sorted here
+    if len(keys) > 1 and not bool((keys[1:] < keys[:-1]).all()):
+        keys = np.unique(keys)[::-1]
+    return pa.array(keys)
 
 
 def scan_ids(
