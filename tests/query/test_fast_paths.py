@@ -16,7 +16,7 @@ from sqlglot import generator
 from openloop.model.search import SearchPage
 from openloop.query import compile_query, run_query
 from openloop.query.run import shape_rows
-from openloop.query.shapes import OutputColumn
+from openloop.query.shapes import OutputColumn, encode_cursor
 
 from .fixtures import resolver
 
@@ -154,6 +154,21 @@ def test_a_page_sorted_by_created_tells_the_search_which_page(text: str, page: A
     else:
         assert got is not None and (got.limit, got.descending, got.lo, got.hi) == page
         assert got.condition
+
+
+def test_a_cursor_page_tells_the_search_where_it_starts() -> None:
+    pages = []
+
+    def search(refs, text, fields, page=None):
+        pages.append(page)
+        return [1, 2, 3]
+
+    text = f"SELECT id FROM {LOGS} WHERE search('x') ORDER BY created DESC LIMIT 5"
+    cursor = encode_cursor(["2024-01-01T00:00:00Z", 77])
+    compile_query(text, dialect="duckdb", resolver=resolver, search=search, cursor=cursor)
+    (page,) = pages
+    assert (page.limit, page.descending, page.lo, page.hi) == (5, True, None, _US_2024 + 1)
+    assert "77" in page.condition  # the cursor's key breaks ties at its time
 
 
 def test_only_the_filters_search_is_told_the_page() -> None:

@@ -236,11 +236,12 @@ class Assembler:
 
     def search_page(self, versioned: bool) -> tuple[ast.Search, SearchPage] | None:
         """The page a full-text search feeds, when the query is one page of spans sorted by
-        ``created`` alone (no cursor, no as-of version) and its filter is one search AND other
+        ``created`` alone (not as of a version) and its filter is one search AND other
         conditions: the store may then hand back only the keys that can be on that page
-        (:class:`~openloop.model.search.SearchPage`). Returns that search and the page."""
+        (:class:`~openloop.model.search.SearchPage`; a cursor is one more condition). Returns
+        that search and the page."""
         p = self.p
-        if versioned or self.cursor or p.shape != "spans" or p.aggregate or p.unpivots or \
+        if versioned or p.shape != "spans" or p.aggregate or p.unpivots or \
                 p.query.sample is not None or p.filter is None or len(p.sort) != 1:  # fmt: skip
             return None
         key, desc = p.sort[0]
@@ -251,21 +252,24 @@ class Assembler:
         others = [part for part in parts if not isinstance(part, ast.Search)]
         if len(searches) != 1 or any(_unfit_for_page(part) for part in others):
             return None
-        lo: int | None = None
-        hi: int | None = None
-        for part in others:
-            bound = _created_bound(part)
-            if bound is not None:
-                if bound[0] is not None:
-                    lo = bound[0] if lo is None else max(lo, bound[0])
-                if bound[1] is not None:
-                    hi = bound[1] if hi is None else min(hi, bound[1])
-        condition = (
-            render_part(all_of(*(self.xc.expr(part, "bool") for part in others)), self.d.name)
-            if others
-            else None
-        )
-        page = SearchPage(limit=p.limit, descending=desc, lo=lo, hi=hi, condition=condition)
+        bounds = [b for b in map(_created_bound, others) if b is not None]
+        conditions = [self.xc.expr(part, "bool") for part in others]
+        if self.cursor:  # the page after the cursor's row: the same predicate the page uses
+            keys = self.sort_keys([(col("_pagination_key"), True, "int")])
+            after = self.cursor_predicate(keys)
+            if after is None:
+                return None
+            conditions.append(after)
+            at = decode_cursor(self.cursor)[0]
+            iso = parse_timestamp(at) if isinstance(at, str) else None
+            if iso is not None:  # rows at the cursor's time, or before it (after, ascending)
+                us = (datetime.fromisoformat(iso) - _EPOCH) // timedelta(microseconds=1)
+                bounds.append((None, us + 1) if desc else (us, None))
+        los = [b[0] for b in bounds if b[0] is not None]
+        his = [b[1] for b in bounds if b[1] is not None]
+        condition = render_part(all_of(*conditions), self.d.name) if conditions else None
+        page = SearchPage(limit=p.limit, descending=desc, lo=max(los) if los else None,
+                          hi=min(his) if his else None, condition=condition)  # fmt: skip
         return searches[0], page
 
     def items(self) -> list[exp.Expr]:

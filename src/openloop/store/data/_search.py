@@ -269,6 +269,11 @@ def narrow_to_page(
         keys, b_lo, b_hi = keys[keep], b_lo[keep], b_hi[keep]
     if len(keys) <= want:
         return keys
+    # only the part of a block's range inside the bounds can hold a row of the page
+    if page.lo is not None:
+        b_lo = np.maximum(b_lo, page.lo)
+    if page.hi is not None:
+        b_hi = np.minimum(b_hi, page.hi - 1)
     # rank the blocks: by their best possible time, then all keys of a block together
     block_of = keys >> KeyBlocks.SHIFT
     ids, first, counts = np.unique(block_of, return_index=True, return_counts=True)
