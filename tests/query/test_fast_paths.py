@@ -138,6 +138,8 @@ _US_2024 = 1704067200 * 10**6  # 2024-01-01T00:00:00Z in microseconds
     (f"SELECT id FROM {LOGS} WHERE search('x') ORDER BY created DESC, id LIMIT 5", None),
     (f"SELECT id FROM {LOGS} WHERE search('x') OR created > '2024-01-01' ORDER BY created DESC", None),
     (f"SELECT id FROM {LOGS} WHERE search('x') AND search('y') ORDER BY created DESC", None),
+    (f"SELECT id FROM {LOGS} WHERE search('x') AND ANY_SPAN(error IS NOT NULL) "
+     "ORDER BY created DESC", None),
     # the store would read the clock before the query does
     (f"SELECT id FROM {LOGS} WHERE search('x') AND created > now() - interval 1 day "
      "ORDER BY created DESC", None),

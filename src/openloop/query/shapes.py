@@ -42,14 +42,13 @@ def _conjuncts(e: ast.Expr) -> list[ast.Expr]:
 
 
 def _unfit_for_page(e: ast.Expr) -> bool:
-    """Whether a condition holds a search, or reads the clock (the store would check it a few
-    milliseconds before the query does, and both must see the same rows)."""
-    if isinstance(e, ast.Search):
+    """Whether a condition holds a search, reads the clock (the store would check it a few
+    milliseconds before the query does, and both must see the same rows) or reads other spans
+    (``ANY_SPAN``: the store's check would cost as much as the query)."""
+    if isinstance(e, ast.Search | ast.AnySpan | ast.FilterSpans):
         return True
     if isinstance(e, ast.Func) and e.name in ("now", "current_date"):
         return True
-    if isinstance(e, ast.AnySpan | ast.FilterSpans):
-        return _unfit_for_page(e.cond)
     return any(_unfit_for_page(c) for c in children(e))
 
 
