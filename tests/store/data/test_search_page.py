@@ -151,3 +151,15 @@ def test_block_ranges_kept_on_write_match_a_rebuild(store: DuckDBStore) -> None:
     keys = np.array([r["_pagination_key"] for r in store.read(REF)], dtype=np.int64)
     ranges = kept.ranges(keys)
     assert ranges is not None
+
+
+def test_rows_are_read_one_key_range_per_block() -> None:
+    shift = _search.KeyBlocks.SHIFT
+    keys = np.array([5 << shift, (5 << shift) + 9, 9 << shift, (40 << shift) + 3], dtype=np.int64)
+    sql, params = _search._key_ranges(keys)
+    assert sql.count("BETWEEN") == 3
+    assert params == [5 << shift, (5 << shift) + 9, 9 << shift, 9 << shift,
+                      (40 << shift) + 3, (40 << shift) + 3]  # fmt: skip
+    many = np.arange(100, dtype=np.int64) << shift  # past the cap: one range over all of them
+    sql, params = _search._key_ranges(many)
+    assert sql.count("BETWEEN") == 1 and params == [0, 99 << shift]

@@ -240,6 +240,25 @@ _PAGE_READ_FACTOR = 4
 _PAGE_ROUNDS = 3
 
 
+_MAX_RANGES = 32
+
+
+def _key_ranges(keys: np.ndarray) -> tuple[str, list[int]]:
+    """A condition on ``_pagination_key`` covering sorted ``keys`` one key range per block, so
+    the scan reads only those blocks' row groups (and checks the page's condition only there)
+    even when the blocks lie far apart; one range over all of them past ``_MAX_RANGES``."""
+    blocks = keys >> KeyBlocks.SHIFT
+    cuts = np.flatnonzero(blocks[1:] != blocks[:-1]) + 1
+    starts = np.concatenate(([0], cuts))
+    ends = np.concatenate((cuts, [len(keys)])) - 1
+    if len(starts) > _MAX_RANGES:
+        starts, ends = starts[:1], ends[-1:]
+    params: list[int] = []
+    for a, b in zip(keys[starts].tolist(), keys[ends].tolist(), strict=True):
+        params += [a, b]
+    return " OR ".join(["_pagination_key BETWEEN ? AND ?"] * len(starts)), params
+
+
 def narrow_to_page(
     cur: duckdb.DuckDBPyConnection, keys: np.ndarray, page: SearchPage, blocks: KeyBlocks
 ) -> np.ndarray:
@@ -288,11 +307,11 @@ def narrow_to_page(
             break
         sel = keys[np.isin(block_of, ranked[:n_blocks])]
         rest_best = int(ranked_best[n_blocks])  # the best any unread block can hold
+        spans, params = _key_ranges(np.sort(sel))
         got = cur.execute(
-            "SELECT _pagination_key AS k, epoch_us(created) AS c FROM rows "
-            "WHERE _pagination_key BETWEEN ? AND ? "
+            f"SELECT _pagination_key AS k, epoch_us(created) AS c FROM rows WHERE ({spans}) "
             f"AND _pagination_key IN (SELECT UNNEST(?::BIGINT[])){condition}",
-            [int(sel.min()), int(sel.max()), sel.tolist()],
+            [*params, sel.tolist()],
         ).fetchnumpy()
         if np.ma.is_masked(got["c"]):  # a row without a time: leave the ordering to the query
             break
