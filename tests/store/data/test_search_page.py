@@ -5,6 +5,7 @@ out of time order, ties, superseded and deleted versions, time bounds, and both 
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -163,3 +164,31 @@ def test_rows_are_read_one_key_range_per_block() -> None:
     many = np.arange(100, dtype=np.int64) << shift  # past the cap: one range over all of them
     sql, params = _search._key_ranges(many)
     assert sql.count("BETWEEN") == 1 and params == [0, 99 << shift]
+
+
+def test_pages_stay_exact_while_writes_add_blocks(store: DuckDBStore) -> None:
+    narrowed, every, _ = _callbacks(store)
+    text = f"SELECT id FROM {LOGS} WHERE search('apple') ORDER BY created DESC LIMIT 7"
+    want = run_query(store, text, resolver=_resolver, search=every)["data"]
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def write() -> None:  # rows that do not match, each write in new blocks
+        i = 0
+        try:
+            while not stop.is_set():
+                put(store, *({"id": f"w{i}-{j}", "created": _at(9000 + i), "input": "plum"}
+                             for j in range(300)))  # fmt: skip
+                i += 1
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        for _ in range(25):
+            assert run_query(store, text, resolver=_resolver, search=narrowed)["data"] == want
+    finally:
+        stop.set()
+        writer.join()
+    assert not errors
