@@ -140,8 +140,8 @@ _US_2024 = 1704067200 * 10**6  # 2024-01-01T00:00:00Z in microseconds
     (f"SELECT id FROM {LOGS} WHERE search('x') AND search('y') ORDER BY created DESC", None),
     (f"SELECT id FROM {LOGS} WHERE search('x') AND ANY_SPAN(error IS NOT NULL) "
      "ORDER BY created DESC", None),
-    # the store would read the clock before the query does
-    (f"SELECT id FROM {LOGS} WHERE search('x') AND created > now() - interval 1 day "
+    # the store would read the date before the query does
+    (f"SELECT id FROM {LOGS} WHERE search('x') AND created > current_date() "
      "ORDER BY created DESC", None),
     (f"SELECT id FROM {LOGS} WHERE search('x') AND NOT search('y') ORDER BY created DESC", None),
     (f"SELECT id FROM {LOGS} WHERE search('x') ORDER BY start_time DESC", None),
@@ -171,6 +171,26 @@ def test_a_cursor_page_tells_the_search_where_it_starts() -> None:
     (page,) = pages
     assert (page.limit, page.descending, page.lo, page.hi) == (5, True, None, _US_2024 + 1)
     assert "77" in page.condition  # the cursor's key breaks ties at its time
+
+
+def test_the_store_and_the_query_read_the_same_now() -> None:
+    pages = []
+
+    def search(refs, text, fields, page=None):
+        pages.append(page)
+        return [1, 2, 3]
+
+    text = (f"SELECT id, now() AS t FROM {LOGS} WHERE search('x') AND created > now() - interval "
+            "1 day ORDER BY created DESC")  # fmt: skip
+    compiled = compile_query(text, dialect="duckdb", resolver=resolver, search=search)
+    (page,) = pages
+    stamps = re.findall(r"'(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6})\+00'", page.condition)
+    assert len(stamps) == 1  # one instant, fixed for the whole statement
+    assert "CURRENT_TIMESTAMP" not in compiled.sql.upper() and compiled.sql.count(stamps[0]) == 2
+    # without a search page the engine's clock is read as before
+    plain = compile_query(f"SELECT id FROM {LOGS} WHERE created > now() - interval 1 day",
+                          dialect="duckdb", resolver=resolver)  # fmt: skip
+    assert "CURRENT_TIMESTAMP" in plain.sql.upper()
 
 
 def test_only_the_filters_search_is_told_the_page() -> None:

@@ -141,6 +141,9 @@ class ExprCompiler:
         #: Set when the page is sorted by ``created`` and the filter is this search AND other
         #: conditions: the search may then answer with just the keys that can be on the page.
         self.search_page: tuple[ast.Search, SearchPage] | None = None
+        #: The instant ``now()`` reads, as UTC text for ``ts_literal``, when the statement must
+        #: see the same one as the search (see ``Assembler.search_page``); else the engine's.
+        self.clock: str | None = None
 
     def err(self, message: str) -> QueryError:
         return QueryError(message)
@@ -348,7 +351,7 @@ class ExprCompiler:
             amount, unit = bucket_unit(str(args[0].value))  # type: ignore[attr-defined, misc]
             return self.bucket(amount, unit, self.expr(args[1], "ts"))
         if name == "now":
-            return d.now()
+            return d.now() if self.clock is None else d.ts_literal(self.clock)
         if name == "current_date":
             return d.today()
         if name in ("lower", "upper"):

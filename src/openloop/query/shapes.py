@@ -8,7 +8,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlglot import exp
@@ -42,14 +42,21 @@ def _conjuncts(e: ast.Expr) -> list[ast.Expr]:
 
 
 def _unfit_for_page(e: ast.Expr) -> bool:
-    """Whether a condition holds a search, reads the clock (the store would check it a few
-    milliseconds before the query does, and both must see the same rows) or reads other spans
-    (``ANY_SPAN``: the store's check would cost as much as the query)."""
+    """Whether a condition holds a search, reads the date (the store would check it before the
+    query does, and both must see the same rows) or reads other spans (``ANY_SPAN``: the
+    store's check would cost as much as the query). ``now()`` is fit: the statement reads one
+    fixed instant then (``ExprCompiler.clock``)."""
     if isinstance(e, ast.Search | ast.AnySpan | ast.FilterSpans):
         return True
-    if isinstance(e, ast.Func) and e.name in ("now", "current_date"):
+    if isinstance(e, ast.Func) and e.name == "current_date":
         return True
     return any(_unfit_for_page(c) for c in children(e))
+
+
+def _reads_now(e: ast.Expr) -> bool:
+    if isinstance(e, ast.Func) and e.name == "now":
+        return True
+    return any(_reads_now(c) for c in children(e))
 
 
 def _created_bound(e: ast.Expr) -> tuple[int | None, int | None] | None:
@@ -252,6 +259,10 @@ class Assembler:
         if len(searches) != 1 or any(_unfit_for_page(part) for part in others):
             return None
         bounds = [b for b in map(_created_bound, others) if b is not None]
+        if any(_reads_now(part) for part in others):
+            # the store checks the condition before the query runs: both read this instant
+            now = datetime.now(UTC).replace(tzinfo=None)
+            self.xc.clock = now.isoformat(" ", "microseconds")
         conditions = [self.xc.expr(part, "bool") for part in others]
         if self.cursor:  # the page after the cursor's row: the same predicate the page uses
             keys = self.sort_keys([(col("_pagination_key"), True, "int")])
