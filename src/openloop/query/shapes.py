@@ -59,6 +59,14 @@ def _reads_now(e: ast.Expr) -> bool:
     return any(_reads_now(c) for c in children(e))
 
 
+def _micros(text: str) -> int | None:
+    """Microseconds since the epoch of ISO timestamp text, or ``None`` if it is not one."""
+    iso = parse_timestamp(text)
+    if iso is None:
+        return None
+    return (datetime.fromisoformat(iso) - _EPOCH) // timedelta(microseconds=1)
+
+
 def _created_bound(e: ast.Expr) -> tuple[int | None, int | None] | None:
     """``(lo, hi)`` in microseconds (``lo <= created < hi``) of a comparison of ``created`` with
     a timestamp literal, else ``None``."""
@@ -70,10 +78,9 @@ def _created_bound(e: ast.Expr) -> tuple[int | None, int | None] | None:
     if not (isinstance(left, ast.Column) and left.name == "created" and left.type == "ts"
             and isinstance(right, ast.Literal) and isinstance(right.value, str)):  # fmt: skip
         return None
-    iso = parse_timestamp(right.value)
-    if iso is None:
+    us = _micros(right.value)
+    if us is None:
         return None
-    us = (datetime.fromisoformat(iso) - _EPOCH) // timedelta(microseconds=1)
     return {"ge": (us, None), "gt": (us + 1, None), "lt": (None, us), "le": (None, us + 1),
             "eq": (us, us + 1)}[op]  # fmt: skip
 
@@ -271,9 +278,8 @@ class Assembler:
                 return None
             conditions.append(after)
             at = decode_cursor(self.cursor)[0]
-            iso = parse_timestamp(at) if isinstance(at, str) else None
-            if iso is not None:  # rows at the cursor's time, or before it (after, ascending)
-                us = (datetime.fromisoformat(iso) - _EPOCH) // timedelta(microseconds=1)
+            us = _micros(at) if isinstance(at, str) else None
+            if us is not None:  # rows at the cursor's time, or before it (after, ascending)
                 bounds.append((None, us + 1) if desc else (us, None))
         los = [b[0] for b in bounds if b[0] is not None]
         his = [b[1] for b in bounds if b[1] is not None]

@@ -177,14 +177,11 @@ class DuckDBStore:
             check_ref(req.ref)
             if req.columns is not None:
                 batch = req.columns
-                created = batch.columns["created"]
+                if not isinstance(batch.columns["created"], pa.Array):
+                    batch = batch.to_arrow()  # decoded here, not by a worker
                 columns = {
                     **batch.columns,
-                    "created": (
-                        pc.fill_null(created, now_us)
-                        if isinstance(created, pa.Array)
-                        else [now_us if c is None else c for c in created]
-                    ),
+                    "created": pc.fill_null(batch.columns["created"], now_us),
                 }
                 results.append(WriteResult(xact_id=0, ids=list(batch.ids)))
                 staged.append(Staged(req.ref, None, columns))
