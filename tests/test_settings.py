@@ -34,6 +34,21 @@ def test_env_prefix_and_validation(monkeypatch, tmp_path):
         Settings()
 
 
+def test_commands_run_in_a_checkout_use_its_data_directory(monkeypatch, tmp_path):
+    # `make serve` keeps its data in <checkout>/.openloop-data: `openloop login-link` or
+    # `openloop keys create` run in that checkout must act on the same server
+    monkeypatch.delenv("OPENLOOP_DATA_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    monkeypatch.chdir(checkout)
+    assert Settings().data_dir == tmp_path / "home" / ".openloop"
+    (checkout / ".openloop-data").mkdir()
+    assert Settings().data_dir == checkout / ".openloop-data"
+    monkeypatch.setenv("OPENLOOP_DATA_DIR", str(tmp_path / "elsewhere"))
+    assert Settings().data_dir == tmp_path / "elsewhere"
+
+
 def test_secret_key_generated_once_and_private(tmp_path):
     s = Settings(data_dir=tmp_path)
     k1 = s.resolved_secret_key()

@@ -18,8 +18,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = ["Settings", "render_markdown"]
 
 
+#: Where ``make serve`` keeps its data, in the checkout it runs from.
+CHECKOUT_DATA_DIR = ".openloop-data"
+
+
 def _default_data_dir() -> Path:
-    return Path.home() / ".openloop"
+    """``.openloop-data`` in the current directory when it exists, else ``~/.openloop``: so
+    ``openloop login-link`` or ``openloop keys create``, run in the checkout where ``make serve``
+    runs, act on that server's data rather than on another organization's."""
+    try:
+        local = Path.cwd() / CHECKOUT_DATA_DIR
+    except OSError:  # the current directory is gone
+        return Path.home() / ".openloop"
+    return local if local.is_dir() else Path.home() / ".openloop"
 
 
 class Settings(BaseSettings):
@@ -204,7 +215,11 @@ def render_markdown() -> str:
     ]
     for name, field in Settings.model_fields.items():
         if field.default_factory is not None:
-            default = "`~/.openloop`" if name == "data_dir" else "(computed)"
+            default = (
+                f"`./{CHECKOUT_DATA_DIR}` if it exists, else `~/.openloop`"
+                if name == "data_dir"
+                else "(computed)"
+            )
         elif field.default is None:
             default = "(empty)"
         else:

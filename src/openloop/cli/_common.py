@@ -96,7 +96,8 @@ def data_dir_option() -> Any:
     return typer.Option(
         None,
         "--data-dir",
-        help="Data directory (default: OPENLOOP_DATA_DIR or ~/.openloop).",
+        help="Data directory (default: OPENLOOP_DATA_DIR, else ./.openloop-data if it exists, "
+        "else ~/.openloop).",
         file_okay=False,
         path_type=Path,  # type: ignore[arg-type]
     )
