@@ -82,7 +82,21 @@ def test_logs_basic_and_query_filters_and_trace_view(signed_in, live):
     p.page.fill("#filter-text", "metadta.model = 'x'")
     p.page.click("#filter-apply")
     p.page.wait_for_selector("#logs-error:not([hidden])")
-    assert "did you mean 'metadata'" in p.page.inner_text("#logs-error")
+    error = p.page.inner_text("#logs-error")
+    assert "did you mean 'metadata'" in error
+    assert error.splitlines()[1:] == ["metadta.model = 'x'", "^"]  # caret in what was typed
+
+    # A filter that ends too soon (unclosed parenthesis): the caret is at the end of what the
+    # user typed, not at a clause the page adds after it.
+    p.page.fill("#filter-text", "search('refund' AND latency > 2")
+    p.page.click("#filter-apply")
+    p.page.wait_for_function(
+        "document.querySelector('#logs-error').innerText.includes('end of the filter')"
+    )
+    lines = p.page.inner_text("#logs-error").splitlines()
+    assert lines[0] == "expected ')' to close '(', found the end of the filter"
+    assert lines[1:] == ["search('refund' AND latency > 2", " " * 31 + "^"]
+    assert "sort" not in p.page.inner_text("#logs-error")
     p.assert_clean(allow=("status of 400",))
 
 

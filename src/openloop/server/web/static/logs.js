@@ -123,9 +123,18 @@ function basicExpression() {
   return state.basic.map(conditionFor).filter(Boolean).join(" AND ");
 }
 
+// Where the user's filter sits in the query the page sends: line 3 ("filter: (" + text), so an
+// error in it can be shown against what the user typed rather than the whole generated query.
+const FILTER_LINE = 3;
+const FILTER_COLUMN = "filter: (".length + 1;
+
+function userFilter() {
+  return state.filter.replace(/\s*\n\s*/g, " ").trim();
+}
+
 function buildQuery() {
   const conds = [];
-  const user = state.filter.replace(/\s*\n\s*/g, " ").trim();
+  const user = userFilter();
   if (user) conds.push(`(${user})`);
   conds.push(rangeCondition(), "comment IS NULL");
   const src = `project_logs(${lit(project.id)})`;
@@ -201,10 +210,33 @@ async function loadPage(reset) {
     state.cursor = null;
     const box = $("logs-error");
     box.hidden = false;
-    box.textContent = err.message + (err.detail?.snippet ? `\n${err.detail.snippet}` : "");
+    box.textContent = errorText(err);
   } finally {
     if (gen === state.generation) { state.loading = false; updateFoot(); }
   }
+}
+
+/** The message of a failed page, its caret placed in the user's filter when the error is
+ *  there: an error past the filter's end (an unclosed parenthesis, a dangling operator) means
+ *  the filter ended too soon, so the caret goes at its end instead of at the page's own clauses. */
+export function errorText(err, user = userFilter()) {
+  const d = err.detail || {};
+  const generic = err.message + (d.snippet ? `\n${d.snippet}` : "");
+  if (!user || !d.line || !d.column || d.line < FILTER_LINE) return generic;
+  const chars = Array.from(user); // columns count characters, not UTF-16 units
+  const offset = d.line === FILTER_LINE ? d.column - FILTER_COLUMN : chars.length;
+  if (offset < 0) return generic;
+  const at = Math.min(offset, chars.length);
+  let message = err.message;
+  if (at === chars.length) message = message.replace(/, found [^]*$/, ", found the end of the filter");
+  let shown = chars;
+  let caret = at;
+  if (chars.length > 100) { // keep long filters readable: 100 characters around the caret
+    const start = Math.max(0, Math.min(at - 60, chars.length - 100));
+    shown = chars.slice(start, start + 100);
+    caret = at - start;
+  }
+  return `${message}\n${shown.join("")}\n${" ".repeat(caret)}^`;
 }
 
 // ---- filter editor -------------------------------------------------------------------------
