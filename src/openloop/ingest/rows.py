@@ -270,6 +270,10 @@ def _encode(key: str, value: Any, limits: RowLimits) -> bytes:
     try:
         data = orjson.dumps(value)
     except (TypeError, orjson.JSONEncodeError) as exc:
+        if "recursion limit" in str(exc).lower():  # orjson stops at 254 levels
+            raise InvalidInput(
+                f"{key}: JSON nested deeper than {limits.max_json_depth} levels"
+            ) from None
         raise InvalidInput(f"{key}: not JSON-serializable ({exc})") from None
     if len(data) > limits.max_field_bytes:
         raise PayloadTooLarge(

@@ -196,7 +196,7 @@ def write_to(
         xact = res.xact_id
         rejected = {e.index for e in res.errors}
         for e in res.errors:
-            errors.append(_err(indexes[e.index], e.row_id, e.message, 422))
+            errors.append(_err(indexes[e.index], e.row_id, e.message, e.status))
         stored = [i for j, i in enumerate(indexes) if j not in rejected]
         for i, row_id in zip(stored, res.ids, strict=False):
             ids_by_index[i] = row_id

@@ -60,6 +60,8 @@ class RowError:
     index: int
     message: str
     row_id: str | None = None
+    #: 413 for a field over the size limit, else 422.
+    status: int = 422
 
 
 @dataclass

@@ -194,7 +194,12 @@ class DuckDBStore:
                 except InvalidInput as exc:
                     rid = raw.get("id") if isinstance(raw, Mapping) else None
                     result.errors.append(
-                        RowError(i, exc.message, rid if isinstance(rid, str) else None)
+                        RowError(
+                            i,
+                            exc.message,
+                            rid if isinstance(rid, str) else None,
+                            413 if exc.status == 413 else 422,
+                        )
                     )
             result.ids = list(dict.fromkeys(r.id for r in good))
             results.append(result)
