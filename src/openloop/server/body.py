@@ -60,5 +60,12 @@ def parse_json(data: bytes) -> object:
     except orjson.JSONDecodeError as exc:
         msg = str(exc)
         if "utf-8" in msg.lower() or "surrogate" in msg.lower():
+            try:
+                data.decode()
+            except UnicodeDecodeError as bad:  # orjson's own position is not the byte's
+                raise InvalidInput(
+                    f"request body is not valid UTF-8: byte {bad.start} "
+                    f"(0x{data[bad.start]:02x}) cannot start or continue a character"
+                ) from None
             raise InvalidInput(f"request body is not valid UTF-8: {msg}") from None
         raise InvalidInput(f"request body is not valid JSON: {msg}") from None
