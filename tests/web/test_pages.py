@@ -97,6 +97,34 @@ def test_logs_basic_and_query_filters_and_trace_view(signed_in, live):
     assert lines[0] == "expected ')' to close '(', found the end of the filter"
     assert lines[1:] == ["search('refund' AND latency > 2", " " * 31 + "^"]
     assert "sort" not in p.page.inner_text("#logs-error")
+
+    # A ")" that closes nothing would let the filter's OR escape the page's time range: it is
+    # refused before anything is sent, with the caret on it.
+    p.page.fill("#filter-text", "tags IS NULL) OR (1 = 1")
+    p.page.click("#filter-apply")
+    p.page.wait_for_function(
+        "document.querySelector('#logs-error').innerText.includes('unmatched')"
+    )
+    lines = p.page.inner_text("#logs-error").splitlines()
+    assert lines[1:] == ["tags IS NULL) OR (1 = 1", " " * 12 + "^"]
+
+    # A comment at the end of a line of the filter comments out only that line: the same rows
+    # as the filter without it, and fewer than with its first line alone.
+    def listed(text: str) -> list[str]:
+        p.page.fill("#filter-text", text)
+        p.page.click("#filter-apply")
+        p.page.wait_for_function(
+            "document.querySelector('#row-count').innerText.match(/^\\d+ /)"
+        )
+        assert p.page.locator("#logs-error").is_hidden()
+        return p.page.eval_on_selector_all(
+            "#logs-table tbody tr", "rows => rows.map(r => r.dataset.id)"
+        )
+
+    both = listed("'billing' IN tags AND error IS NOT NULL")
+    commented = listed("'billing' IN tags -- the billing team's tag\nAND error IS NOT NULL")
+    assert commented == both
+    assert 0 < len(both) < len(listed("'billing' IN tags"))
     p.assert_clean(allow=("status of 400",))
 
 

@@ -123,19 +123,50 @@ function basicExpression() {
   return state.basic.map(conditionFor).filter(Boolean).join(" AND ");
 }
 
-// Where the user's filter sits in the query the page sends: line 3 ("filter: (" + text), so an
-// error in it can be shown against what the user typed rather than the whole generated query.
+// Where the user's filter sits in the query the page sends: from line 3 ("filter: (" + text),
+// its lines as typed, then ")" on a line of its own (so a "--" comment cannot swallow the rest);
+// an error in it is shown against what the user typed rather than the whole generated query.
 const FILTER_LINE = 3;
 const FILTER_COLUMN = "filter: (".length + 1;
 
 function userFilter() {
-  return state.filter.replace(/\s*\n\s*/g, " ").trim();
+  return state.filter.trim();
+}
+
+/** The [line, column] (0-based, in characters) of a ")" in ``text`` that closes nothing, outside
+ *  strings, quoted names and comments; null if there is none. Such a filter would parse, but
+ *  its end would close the page's parenthesis and leave the time range out of an OR. */
+export function strayParen(text) {
+  const chars = Array.from(text);
+  let depth = 0;
+  let line = 0;
+  let lineStart = 0;
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i];
+    if (c === "\n") { line++; lineStart = i + 1; }
+    else if (c === "'" || c === '"' || c === "`") {
+      for (i++; i < chars.length; i++) { // to the closing quote; doubled quotes are escapes
+        if (chars[i] === "\\" && c === "'") i++;
+        else if (chars[i] === "\n") { line++; lineStart = i + 1; }
+        else if (chars[i] === c) { if (chars[i + 1] !== c) break; i++; }
+      }
+    } else if (c === "-" && chars[i + 1] === "-") {
+      while (i + 1 < chars.length && chars[i + 1] !== "\n") i++;
+    } else if (c === "/" && chars[i + 1] === "*") {
+      for (i += 2; i < chars.length && !(chars[i] === "*" && chars[i + 1] === "/"); i++) {
+        if (chars[i] === "\n") { line++; lineStart = i + 1; }
+      }
+      i++;
+    } else if (c === "(") depth++;
+    else if (c === ")") { if (depth === 0) return [line, i - lineStart]; depth--; }
+  }
+  return null;
 }
 
 function buildQuery() {
   const conds = [];
   const user = userFilter();
-  if (user) conds.push(`(${user})`);
+  if (user) conds.push(`(${user}\n)`);
   conds.push(rangeCondition(), "comment IS NULL");
   const src = `project_logs(${lit(project.id)})`;
   const select = state.rowType === "traces"
@@ -197,6 +228,13 @@ async function loadPage(reset) {
   $("logs-error").hidden = true;
   $("row-count").textContent = "Loading…";
   try {
+    const stray = strayParen(userFilter());
+    if (stray) {
+      const [line, column] = stray;
+      throw Object.assign(new Error("unmatched ')': the filter closes a parenthesis it did not open"), {
+        detail: { line: FILTER_LINE + line, column: (line === 0 ? FILTER_COLUMN : 1) + column },
+      });
+    }
     const res = await runQuery(buildQuery(), reset ? null : state.cursor);
     if (gen !== state.generation) return;
     const start = state.rows.length;
@@ -223,20 +261,26 @@ export function errorText(err, user = userFilter()) {
   const d = err.detail || {};
   const generic = err.message + (d.snippet ? `\n${d.snippet}` : "");
   if (!user || !d.line || !d.column || d.line < FILTER_LINE) return generic;
-  const chars = Array.from(user); // columns count characters, not UTF-16 units
-  const offset = d.line === FILTER_LINE ? d.column - FILTER_COLUMN : chars.length;
-  if (offset < 0) return generic;
-  const at = Math.min(offset, chars.length);
+  const lines = user.split("\n").map((l) => Array.from(l)); // columns count characters
+  let index = d.line - FILTER_LINE;
+  let at = index < lines.length ? d.column - (index === 0 ? FILTER_COLUMN : 1) : Infinity;
+  if (at < 0) return generic;
   let message = err.message;
-  if (at === chars.length) message = message.replace(/, found [^]*$/, ", found the end of the filter");
-  let shown = chars;
-  let caret = at;
-  if (chars.length > 100) { // keep long filters readable: 100 characters around the caret
-    const start = Math.max(0, Math.min(at - 60, chars.length - 100));
-    shown = chars.slice(start, start + 100);
-    caret = at - start;
+  const last = lines.length - 1;
+  if (index > last || (index === last && at >= lines[last].length)) {
+    index = last;
+    at = lines[last].length;
+    message = message.replace(/, found [^]*$/, ", found the end of the filter");
   }
-  return `${message}\n${shown.join("")}\n${" ".repeat(caret)}^`;
+  let shown = lines[index];
+  at = Math.min(at, shown.length);
+  if (shown.length > 100) { // keep long lines readable: 100 characters around the caret
+    const start = Math.max(0, Math.min(at - 60, shown.length - 100));
+    shown = shown.slice(start, start + 100);
+    at -= start;
+  }
+  const where = lines.length > 1 ? ` (line ${index + 1} of the filter)` : "";
+  return `${message}${where}\n${shown.join("")}\n${" ".repeat(at)}^`;
 }
 
 // ---- filter editor -------------------------------------------------------------------------
