@@ -113,9 +113,7 @@ def test_logs_basic_and_query_filters_and_trace_view(signed_in, live):
     def listed(text: str) -> list[str]:
         p.page.fill("#filter-text", text)
         p.page.click("#filter-apply")
-        p.page.wait_for_function(
-            "document.querySelector('#row-count').innerText.match(/^\\d+ /)"
-        )
+        p.page.wait_for_function("document.querySelector('#row-count').innerText.match(/^\\d+ /)")
         assert p.page.locator("#logs-error").is_hidden()
         return p.page.eval_on_selector_all(
             "#logs-table tbody tr", "rows => rows.map(r => r.dataset.id)"
