@@ -122,6 +122,15 @@ def test_logs_basic_and_query_filters_and_trace_view(signed_in, live):
     both = listed("'billing' IN tags AND error IS NOT NULL")
     commented = listed("'billing' IN tags -- the billing team's tag\nAND error IS NOT NULL")
     assert commented == both
+    # The one-line box shows it joined; Enter there applies the filter itself, lines kept.
+    joined = "'billing' IN tags -- the billing team's tag AND error IS NOT NULL"
+    assert p.page.input_value("#quick-filter") == joined
+    p.page.press("#quick-filter", "Enter")
+    p.page.wait_for_function("document.querySelector('#row-count').innerText.match(/^\\d+ /)")
+    assert (
+        p.page.eval_on_selector_all("#logs-table tbody tr", "rows => rows.map(r => r.dataset.id)")
+        == both
+    )
     assert 0 < len(both) < len(listed("'billing' IN tags"))
     p.assert_clean(allow=("status of 400",))
 

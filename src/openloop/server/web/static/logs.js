@@ -310,9 +310,15 @@ function setMode(mode) {
   $("basic-mode").hidden = mode !== "basic";
   $("query-mode").hidden = mode !== "query";
 }
+// The one-line box shows a multi-line filter with its lines joined (a text input drops newlines).
+const oneLine = (text) => text.replace(/\s*\n\s*/g, " ");
+function showQuick() {
+  $("quick-filter").value = oneLine(state.filter);
+}
+
 function applyFilter() {
   state.filter = state.mode === "basic" ? basicExpression() : $("filter-text").value.trim();
-  $("quick-filter").value = state.filter;
+  showQuick();
   if (state.mode === "basic") $("filter-text").value = state.filter;
   syncUrl();
   loadPage(true);
@@ -382,7 +388,7 @@ function applyView(id) {
   const m = v ? v.metadata : {};
   state.filter = m.filter || "";
   $("filter-text").value = state.filter;
-  $("quick-filter").value = state.filter;
+  showQuick();
   if (state.filter) setMode("query");
   state.rowType = m.row_type === "spans" ? "spans" : "traces";
   document.querySelectorAll("[data-rows]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.rows === state.rowType)));
@@ -451,10 +457,15 @@ function init() {
   $("add-condition").addEventListener("click", () => { state.basic.push({ field: "", op: "=", value: "" }); renderBasic(); });
   $("filter-apply").addEventListener("click", applyFilter);
   $("filter-clear").addEventListener("click", () => { state.basic = [{ field: "", op: "=", value: "" }]; renderBasic(); $("filter-text").value = ""; applyFilter(); });
-  $("quick-filter").value = state.filter;
+  showQuick();
   $("filter-text").value = state.filter;
   $("quick-filter").addEventListener("keydown", (e) => {
-    if (e.key === "Enter") { e.preventDefault(); setMode("query"); $("filter-text").value = e.target.value; applyFilter(); }
+    if (e.key !== "Enter") return;
+    e.preventDefault();
+    setMode("query");
+    // An unedited one-line view of a multi-line filter applies the filter itself, lines kept.
+    if (e.target.value !== oneLine(state.filter)) $("filter-text").value = e.target.value;
+    applyFilter();
   });
   $("columns-toggle").addEventListener("click", () => { const p = $("columns-pop"); p.hidden = !p.hidden; $("columns-toggle").setAttribute("aria-expanded", String(!p.hidden)); });
   document.addEventListener("click", (e) => { if (!e.target.closest(".pop")) $("columns-pop").hidden = true; });
