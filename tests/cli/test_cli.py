@@ -109,3 +109,31 @@ def test_bad_setting_and_unusable_data_dir_are_clear(tmp_path):
 def test_commands_have_help(cmd):
     r = runner.invoke(app, cmd)
     assert r.exit_code == 0 and "Usage" in r.output
+
+
+def test_data_commands_on_a_directory_a_server_holds_say_how_to_go_through_it(tmp_path):
+    env = _env(tmp_path)
+    assert runner.invoke(app, ["demo", "--traces", "10"], env=env).exit_code == 0
+    holder = subprocess.Popen(  # another process holding the data file, as a running server does
+        [sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
+         "print('ready', flush=True); time.sleep(120)", str(tmp_path / "data.duckdb")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        query = "select: id | from: project_logs('demo-support-bot') | limit: 1"
+        r = runner.invoke(app, ["query", query], env=env)
+        assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+        message = " ".join(r.output.split())
+        assert f"in use by another OpenLoop process (PID {holder.pid})" in message
+        assert "OPENLOOP_BASE_URL=http://127.0.0.1:8000 and OPENLOOP_API_KEY" in message
+        assert "openloop keys create --name cli" in message
+        r = runner.invoke(app, ["demo", "--traces", "10"], env=env)  # no server route for this
+        assert r.exit_code == 1 and "Stop it first." in " ".join(r.output.split())
+        # keys work beside a running server: they do not touch the data file
+        assert runner.invoke(app, ["keys", "create", "--name", "cli"], env=env).exit_code == 0
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()

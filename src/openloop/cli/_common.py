@@ -48,18 +48,18 @@ def friendly_errors() -> Iterator[None]:
         fail(str(exc), code=2 if exc.status < 500 else 1)
 
 
-def open_services(settings: Any, *, data: bool = True) -> Any:
+def open_services(settings: Any, *, data: bool = True, remote_ok: bool = False) -> Any:
+    """Open the data directory's stores. A data file held by another process (a running
+    server) is a clear message; ``remote_ok`` commands also say how to go through the server."""
     from openloop.services import Services
     from openloop.services.datadir import data_store_lock_error
 
     try:
         return Services.open(settings, data=data)
-    except OpenLoopError:
-        raise
     except Exception as exc:
-        text = str(exc)
-        if "lock" in text.lower() and data:
-            raise data_store_lock_error(settings, exc) from exc
+        text = str(exc).lower()  # DuckDB's words for a file another process holds
+        if data and ("could not set lock" in text or "conflicting lock" in text):
+            raise data_store_lock_error(settings, exc, remote_ok=remote_ok) from exc
         raise
 
 

@@ -193,7 +193,7 @@ def chat(
 
     settings = load_settings(data_dir=data_dir)
     with friendly_errors():
-        svc = open_services(settings)
+        svc = open_services(settings, remote_ok=True)
         try:
             backend = _Local(svc, local_principal(svc))
             asyncio.run(_session(backend, project, model, message, yes))

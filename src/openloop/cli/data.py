@@ -74,7 +74,7 @@ def query(
 
         settings = load_settings(data_dir=data_dir)
         with friendly_errors():
-            svc = open_services(settings)
+            svc = open_services(settings, remote_ok=True)
             try:
                 result = run_user_query(svc, local_principal(svc), text, project=project)
             finally:
@@ -140,7 +140,7 @@ def import_rows(
         else:
             from openloop.services.projects import register_project
 
-            svc = open_services(load_settings(data_dir=data_dir))
+            svc = open_services(load_settings(data_dir=data_dir), remote_ok=True)
             p = local_principal(svc)
             with friendly_errors():
                 project_id = register_project(svc, p, project).id
@@ -238,7 +238,7 @@ def export_rows(
                     if not cursor or not page.get("data"):
                         break
         else:
-            svc = open_services(load_settings(data_dir=data_dir))
+            svc = open_services(load_settings(data_dir=data_dir), remote_ok=True)
             try:
                 with friendly_errors():
                     p = local_principal(svc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING
 
 from openloop.errors import ConfigError, StorageUnavailable
@@ -32,9 +33,20 @@ def prepare_data_dir(settings: Settings) -> None:
         )
 
 
-def data_store_lock_error(settings: Settings, exc: Exception) -> StorageUnavailable:
-    """The message for a data file held by another process (usually a running server)."""
+def data_store_lock_error(
+    settings: Settings, exc: Exception, *, remote_ok: bool = False
+) -> StorageUnavailable:
+    """The message for a data file held by another process (usually a running server).
+    ``remote_ok``: the command can run through a server's API instead, so say how."""
+    pid = re.search(r"\(PID (\d+)\)", str(exc))
+    who = f"another OpenLoop process (PID {pid.group(1)})" if pid else "another OpenLoop process"
+    how = (
+        "Run this command through the server instead: set OPENLOOP_BASE_URL="
+        f"{settings.base_url} and OPENLOOP_API_KEY to an API key (`openloop keys create "
+        "--name cli` makes one while the server runs), or stop the server."
+        if remote_ok
+        else "Stop it first."
+    )
     return StorageUnavailable(
-        f"the data store {settings.duckdb_path} is in use by another OpenLoop process (a running "
-        f"server?). Stop it, or run this command through the server's API. Detail: {exc}"
+        f"the data store {settings.duckdb_path} is in use by {who}, usually a running server. {how}"
     )
