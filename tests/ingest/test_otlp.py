@@ -366,6 +366,13 @@ def test_event_messages_and_openllmetry_attributes() -> None:
             {"index": 0, "finish_reason": "stop", "message": '{"role":"assistant","content":"4"}'},
         )
         span.add_event("cache.miss", {"key": "k"})
+    with t.start_as_current_span("flat choice") as span:
+        span.set_attribute("gen_ai.operation.name", "chat")
+        span.add_event(
+            "gen_ai.choice",
+            {"index": 0, "finish_reason": "stop", "message.content": "A protocol.",
+             "message.tool_calls": '[{"id": "c1", "name": "look"}]'},
+        )  # fmt: skip
     with t.start_as_current_span("openai.chat") as span:
         span.set_attributes(
             {
@@ -396,6 +403,10 @@ def test_event_messages_and_openllmetry_attributes() -> None:
     ]
     assert ev["output"] == [{"role": "assistant", "content": "4", "finish_reason": "stop"}]
     assert [e["name"] for e in ev["metadata"]["otel_events"]] == ["cache.miss"]
+    assert rows["flat choice"]["output"] == [
+        {"role": "assistant", "content": "A protocol.", "finish_reason": "stop",
+         "tool_calls": [{"id": "c1", "name": "look"}]},
+    ]  # fmt: skip
 
     ol = rows["openai.chat"]
     assert (ol["span_attributes"]["type"], ol["span_attributes"]["kind"]) == ("llm", "chat")

@@ -249,7 +249,10 @@ def event_messages(events: list[Attrs]) -> tuple[Any, Any]:
             )
         elif name == "gen_ai.choice":
             body = _event_body(attrs)
-            message = parse_json(body.get("message", body.get("content")))
+            raw = body.get("message", body.get("content"))
+            if raw is None:  # the message flattened into "message.content", "message.role", …
+                raw = {k[8:]: parse_json(v) for k, v in body.items() if k.startswith("message.")}
+            message = parse_json(raw)
             message = dict(message) if isinstance(message, dict) else {"content": message}
             message.setdefault("role", "assistant")
             message["finish_reason"] = body.get("finish_reason")
