@@ -101,6 +101,7 @@ def test_unknown_function_and_clause_suggest_names() -> None:
     ("SELECT * FROM project_logs('p') WHERE id > 1 + 'a'", "arithmetic on text"),
     ("SELECT * FROM project_logs('p') WHERE FILTER_SPANS(a = 1) OR b = 2", "top-level AND"),
     ("SELECT * FROM project_logs('p') WHERE date_trunc('3 weeks', created) > now()", "date_trunc unit"),
+    ("select: tag | from: project_logs('p') | unpivot: tags as tag", "unpivot: tags as (tag)"),
 ])  # fmt: skip
 def test_errors(text: str, message: str) -> None:
     err = error_of(text)

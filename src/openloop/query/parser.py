@@ -146,7 +146,7 @@ class _Common(ExprParser):
 
     def unpivot_target(self) -> tuple[str, str | None]:
         """``(value)`` or ``(key, value)`` as written in BTQL."""
-        self.expect_op("(")
+        self.expect_op("(", " (unpivot: tags as (tag), or scores as (score, value))")
         names = [self.name()]
         if self.at_op(","):
             self.advance()
