@@ -96,6 +96,10 @@ def test_logs_basic_and_query_filters_and_trace_view(signed_in, live):
     lines = p.page.inner_text("#logs-error").splitlines()
     assert lines[0] == "expected ')' to close '(', found the end of the filter"
     assert lines[1:] == ["search('refund' AND latency > 2", " " * 31 + "^"]
+    # the snippet is set in a fixed-width font, so the caret lines up with the text
+    snippet = p.page.locator("#logs-error pre")
+    assert snippet.inner_text() == "search('refund' AND latency > 2\n" + " " * 31 + "^"
+    assert "mono" in snippet.evaluate("e => getComputedStyle(e).fontFamily")
     assert "sort" not in p.page.inner_text("#logs-error")
 
     # A ")" that closes nothing would let the filter's OR escape the page's time range: it is

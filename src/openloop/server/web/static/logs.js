@@ -248,7 +248,9 @@ async function loadPage(reset) {
     state.cursor = null;
     const box = $("logs-error");
     box.hidden = false;
-    box.textContent = errorText(err);
+    // The snippet in monospace, so the caret lines up with what was typed.
+    const [message, ...snippet] = errorText(err).split("\n");
+    box.replaceChildren(el("div", { text: message }), snippet.length ? el("pre", { text: snippet.join("\n") }) : null);
   } finally {
     if (gen === state.generation) { state.loading = false; updateFoot(); }
   }
