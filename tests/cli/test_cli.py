@@ -137,3 +137,21 @@ def test_data_commands_on_a_directory_a_server_holds_say_how_to_go_through_it(tm
         holder.wait()
         if holder.stdout is not None:
             holder.stdout.close()
+
+
+def test_login_link_uses_the_address_the_running_server_noted(tmp_path):
+    env = _env(tmp_path)
+    assert runner.invoke(app, ["keys", "list"], env=env).exit_code == 0
+    note = tmp_path / "server.json"
+    # a server started with --port 8123 notes its address and process while it runs
+    note.write_text(json.dumps({"url": "http://127.0.0.1:8123", "pid": os.getpid()}))
+    r = runner.invoke(app, ["login-link"], env=env)
+    assert r.exit_code == 0 and r.stdout.startswith("http://127.0.0.1:8123/auth/link/"), r.output
+    # a note left by a server that is gone is ignored
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    note.write_text(json.dumps({"url": "http://127.0.0.1:8123", "pid": int(gone.stdout)}))
+    r = runner.invoke(app, ["login-link"], env=env)
+    assert r.exit_code == 0 and r.stdout.startswith("http://127.0.0.1:8000/auth/link/"), r.output
+    note.write_text("not json")
+    assert runner.invoke(app, ["login-link"], env=env).stdout.startswith("http://127.0.0.1:8000/")

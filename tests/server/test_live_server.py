@@ -3,6 +3,8 @@ server is killed mid-write, and a clear message for a busy port."""
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -25,6 +27,16 @@ def test_first_run_prints_key_and_login_link(tmp_path):
     try:
         assert srv.api_key, srv.output
         assert srv.login_link, srv.output
+        # the address it serves on is noted for commands run beside it (openloop login-link)
+        note = json.loads((tmp_path / "d" / "server.json").read_text())
+        assert note == {"url": srv.url, "pid": srv.proc.pid}
+        link = subprocess.run(
+            [sys.executable, "-m", "openloop.cli.main", "login-link", "--data-dir",
+             str(tmp_path / "d")],
+            capture_output=True, text=True, timeout=60,
+            env={**os.environ, "OPENLOOP_SECRET_KEY": "live-test-secret"},
+        )  # fmt: skip
+        assert link.stdout.startswith(srv.url + "/auth/link/"), link.stderr
         h = {"Authorization": f"Bearer {srv.api_key}"}
         assert httpx.get(srv.url + "/v1/project", headers=h).status_code == 200
         with httpx.Client(base_url=srv.url) as c:
@@ -120,6 +132,7 @@ def test_sigterm_closes_the_stores_cleanly(tmp_path):
         srv.stop()
     assert not (data_dir / "data.duckdb.wal").exists(), "the data store was not checkpointed"
     assert not (data_dir / "control.db-wal").exists(), "the control store was not closed"
+    assert not (data_dir / "server.json").exists(), "the server's address note was left behind"
 
     with _reopened_logs(data_dir, "stop") as (svc, ref):
         assert len(svc.data.search_ids([ref], "needle")) == 50

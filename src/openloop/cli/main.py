@@ -76,6 +76,8 @@ def login_link(
     email: str | None = typer.Option(None, help="User to log in as (default: the owner)."),
 ) -> None:
     """Print a one-time browser login link (works while the server is running)."""
+    from openloop.services.datadir import running_server_url
+
     settings = load_settings(data_dir=data_dir)
     with friendly_errors():
         svc = open_services(settings, data=False)
@@ -84,7 +86,8 @@ def login_link(
             token = svc.control.create_login_link(
                 p.org_id, p.user_id, ttl_minutes=settings.login_link_ttl_minutes
             )
-            typer.echo(f"{settings.base_url}/auth/link/{token}")
+            base = running_server_url(settings) or settings.base_url
+            typer.echo(f"{base}/auth/link/{token}")
         finally:
             svc.close()
 

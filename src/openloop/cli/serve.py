@@ -13,6 +13,7 @@ import typer
 
 from openloop.cli._common import open_services
 from openloop.errors import ConfigError
+from openloop.services.datadir import record_server
 
 __all__ = ["check_port", "load_demo_project", "run_server"]
 
@@ -86,7 +87,8 @@ def run_server(settings: Any) -> None:
         typer.echo(f"Serving on http://{settings.host}:{settings.port}  (API reference: /docs)")
         # The app closes the services when it shuts down: after a SIGTERM, nothing after
         # uvicorn.run() runs (the finally below covers a failure to start).
-        app = create_app(settings, services=svc, close_services=True)
+        forget = record_server(settings)  # for `openloop login-link` run beside it
+        app = create_app(settings, services=svc, close_services=True, on_shutdown=forget)
         # Everything loaded so far (modules, app, stores) lives for the whole process: move it
         # out of the collector's generations so collections only walk request-time objects.
         gc.collect()

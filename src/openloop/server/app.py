@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -32,6 +32,7 @@ def create_app(
     *,
     services: Services | None = None,
     close_services: bool | None = None,
+    on_shutdown: Callable[[], None] | None = None,
 ) -> FastAPI:
     """Build the app. Opens the stores from ``settings`` unless ``services`` is given. The
     services are closed when the app shuts down if it opened them, or if ``close_services``
@@ -60,6 +61,8 @@ def create_app(
         # uvicorn ends the process by re-raising the signal that stopped it (SIGTERM kills the
         # process right there), so code after its run() may never execute: everything is
         # stopped and flushed here.
+        if on_shutdown is not None:
+            on_shutdown()
         if owns:
             svc.close()
         else:
