@@ -3,6 +3,7 @@ settings, theme and keyboard shortcuts. Every page must load with 200 and no JS 
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -205,6 +206,17 @@ def test_monitor_charts_and_click_opens_filtered_logs(signed_in, live):
     p.page.wait_for_selector("[data-chart=requests] circle.pt")
     for chart in ("requests", "latency", "tokens", "cost", "ttft", "errors", "scores"):
         p.page.wait_for_selector(f"[data-chart={chart}] svg, [data-chart={chart}] .chart-empty")
+    # the value axis (labels at x=48, left of the plot) of a count reads in round whole numbers,
+    # evenly spaced from 0
+    labels = p.page.eval_on_selector_all(
+        "[data-chart=requests] svg text.axis-label[x='48']",
+        "ts => ts.map(t => t.textContent)",
+    )
+    ticks = [float(t.replace(",", "")) for t in labels]
+    assert ticks[0] == 0 and len(ticks) >= 2 and all(t == int(t) for t in ticks), labels
+    assert len({b - a for a, b in itertools.pairwise(ticks)}) == 1, labels
+    step = ticks[1]
+    assert step / 10 ** (len(str(int(step))) - 1) in (1, 2, 5), labels
     p.page.select_option("#group-by", "model")
     p.page.wait_for_selector("[data-chart=tokens] circle.pt[data-series=gpt-4o]")
     # dispatch on the point itself: points of two series can overlap on screen

@@ -30,6 +30,19 @@ function showTip(evt, text) {
 }
 function hideTip() { if (tip) tip.hidden = true; }
 
+/** A round tick step (1, 2, 2.5 or 5 times a power of ten) near a third of ``max``, and how
+ *  many steps reach ``max``: 209 requests give 0, 50, … 250 rather than thirds like 69.67.
+ *  ``whole``: counts, whose steps are whole numbers. */
+export function niceTicks(max, whole = false) {
+  if (!(max > 0)) return [1, 1];
+  const raw = max / 3;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  let step = (whole ? [1, 2, 5, 10] : [1, 2, 2.5, 5, 10]).map((m) => m * power)
+    .reduce((best, s) => (Math.abs(s - raw) < Math.abs(best - raw) ? s : best));
+  if (whole) step = Math.max(1, Math.round(step)); // counts: whole-number ticks
+  return [step, Math.max(1, Math.ceil(max / step - 1e-9))];
+}
+
 /** series: [{name, points: [{t: Date, v: number, row}]}]; onPoint(point, series). */
 export function lineChart(series, { unit = "count", onPoint = null, start = null, end = null } = {}) {
   const all = series.flatMap((s) => s.points);
@@ -38,12 +51,13 @@ export function lineChart(series, { unit = "count", onPoint = null, start = null
   const ts = all.map((p) => p.t.getTime());
   const t0 = start ? Math.min(start, ...ts) : Math.min(...ts);
   const t1 = Math.max(end ? Math.max(end, ...ts) : Math.max(...ts), t0 + 1);
-  const vmax = Math.max(...all.map((p) => p.v || 0), 0) || 1;
+  const [step, steps] = niceTicks(Math.max(...all.map((p) => p.v || 0), 0), unit === "count");
+  const vmax = step * steps;
   const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - R);
   const y = (v) => T + (1 - (v || 0) / vmax) * (H - T - B);
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", role: "img" });
-  for (let i = 0; i <= 3; i++) {
-    const v = (vmax * i) / 3, yy = y(v);
+  for (let i = 0; i <= steps; i++) {
+    const v = step * i, yy = y(v);
     root.append(svg("line", { x1: L, x2: W - R, y1: yy, y2: yy, class: "axis" }));
     const lab = svg("text", { x: L - 4, y: yy + 3, "text-anchor": "end", class: "axis-label" });
     lab.textContent = formatValue(v, unit);
