@@ -115,6 +115,48 @@ def test_kill_during_batch_writes_loses_no_acknowledged_row(tmp_path):
     assert not missing, f"{len(missing)} acknowledged rows lost, e.g. {sorted(missing)[:3]}"
 
 
+def test_acknowledged_spans_are_queryable_and_searchable_at_once(tmp_path):
+    """Freshness: a span is in query results, full-text search included, as soon as its
+    request is answered (native batches and OTLP, both decoded by the worker process)."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    srv = start_server(tmp_path / "d")
+    h = {"Authorization": f"Bearer {srv.api_key}"}
+
+    def found(project: str, where: str) -> list[str]:
+        q = f"select: id | from: project_logs('{project}') | filter: {where} | limit: 1000"
+        r = httpx.post(srv.url + "/btql", headers=h, json={"query": q}, timeout=30)
+        assert r.status_code == 200, r.text
+        return [row["id"] for row in r.json()["data"]]
+
+    try:
+        for i in range(5):
+            word = f"freshword{i}x"
+            rows = [{"project_name": "fresh", "id": f"n{i}-{j}", "input": f"a {word} b"}
+                    for j in range(200)]  # fmt: skip
+            r = httpx.post(srv.url + "/v1/ingest", headers=h, json={"rows": rows}, timeout=30)
+            assert r.status_code == 200, r.text
+            assert len(found("fresh", f"search('{word}')")) == 200
+            assert found("fresh", f"id = 'n{i}-7'") == [f"n{i}-7"]
+
+            req = ExportTraceServiceRequest()
+            spans = req.resource_spans.add().scope_spans.add()
+            span = spans.spans.add(trace_id=bytes([i + 1]) * 16, span_id=bytes([i + 1]) * 8)
+            span.name = f"otelword{i}x"
+            span.start_time_unix_nano = span.end_time_unix_nano = 1_700_000_000_000_000_000
+            r = httpx.post(srv.url + "/v1/traces", content=req.SerializeToString(), timeout=30,
+                           headers={**h, "content-type": "application/x-protobuf",
+                                    "x-openloop-project": "fresh-otel"})  # fmt: skip
+            assert r.status_code == 200, r.text
+            assert found("fresh-otel", f"span_attributes.name = 'otelword{i}x'") == [
+                (bytes([i + 1]) * 8).hex()
+            ]
+    finally:
+        srv.stop()
+
+
 def test_sigterm_closes_the_stores_cleanly(tmp_path):
     """``docker stop`` / systemd send SIGTERM: the server checkpoints its stores and stops its
     decoding workers before it exits, so nothing is left to replay or re-index."""
