@@ -231,6 +231,25 @@ def test_monitor_charts_and_click_opens_filtered_logs(signed_in, live):
     p.assert_clean()
 
 
+def test_chart_editor_preview_shows_where_the_query_broke(signed_in, live):
+    p = signed_in
+    p.goto(f"{live.url}/p/{live.project}/monitor")
+    p.page.click("#add-chart")
+    query = p.page.input_value("#chart-query").replace(
+        "span_attributes.type", "span_atributes.type"
+    )
+    p.page.fill("#chart-query", query)
+    p.page.click("#chart-preview-btn")
+    p.page.wait_for_selector("#chart-preview .alert pre")
+    message = p.page.inner_text("#chart-preview .alert div")
+    assert "did you mean 'span_attributes'" in message and message.endswith("(line 3)")
+    snippet = p.page.inner_text("#chart-preview .alert pre").splitlines()
+    # the line as run, {range} filled in, with the caret under the misspelled field
+    assert snippet[0].startswith("WHERE span_atributes.type = 'llm' AND created >= ")
+    assert snippet[1] == " " * len("WHERE ") + "^"
+    p.assert_clean(allow=("status of 400",))
+
+
 def test_settings_creates_api_key_shown_once(signed_in, live):
     p = signed_in
     p.goto(live.url + "/settings")

@@ -103,8 +103,14 @@ export async function drawCustom(meta, body, w) {
       body.replaceChildren(lineChart(toSeries(rows, null), { unit: meta.unit, start: w.start, end: w.end }));
     }
   } catch (err) {
-    body.className = "chart-body alert";
-    body.textContent = err.message;
+    // Where the query broke: its line, and the line as run ({range} and {bucket} filled in)
+    // with a caret under the spot, in a fixed-width font.
+    const d = err.detail || {};
+    body.className = "chart-body alert query-error";
+    body.replaceChildren(
+      el("div", { text: d.line ? `${err.message} (line ${d.line})` : err.message }),
+      d.snippet ? el("pre", { text: d.snippet }) : null,
+    );
   }
 }
 
