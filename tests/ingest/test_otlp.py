@@ -507,7 +507,7 @@ def test_wrong_content_type_or_encoding_is_415(agent_spans: Any) -> None:
     [
         (b"\xff\x00garbage\x13\x37", PB, None, "protobuf"),
         (b"not json", JSON, None, "JSON"),
-        (b'{"resourceSpans": "\xff\xfe"}', JSON, None, "UTF-8"),
+        (b'{"resourceSpans": "\xff\xfe"}', JSON, None, "UTF-8: byte 19 (0xff)"),
         (b"[1, 2]", JSON, None, "object"),
         (b'{"resourceSpans": 5}', JSON, None, "resourceSpans"),
         (

@@ -18,6 +18,7 @@ from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from openloop.errors import InvalidInput, PayloadTooLarge
+from openloop.ingest.rows import invalid_json
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ def _parse_json(data: bytes, request: ExportTraceServiceRequest) -> ExportTraceS
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"body is not valid UTF-8 JSON: {exc}") from exc
+        raise invalid_json("OTLP/JSON body", data, exc) from exc
     if not isinstance(doc, dict):
         raise InvalidInput("OTLP/JSON body must be an object with a resourceSpans list")
     _hex_ids_to_base64(doc)

@@ -36,6 +36,7 @@ __all__ = [
     "deep_merge",
     "encode_json",
     "error_type",
+    "invalid_json",
     "parse_created",
     "prepare_row",
     "to_columns",
@@ -264,6 +265,22 @@ _KINDS: dict[str, int] = {
 _SKIP = CONTROL_KEYS | IGNORED_KEYS | {"id", "created"}
 # One lookup per key: the kind, or -1 for a key that is not a stored field.
 _KIND_OR_SKIP: dict[str, int] = {**_KINDS, **dict.fromkeys(_SKIP, -1)}
+
+
+def invalid_json(what: str, data: bytes, exc: Exception) -> InvalidInput:
+    """The error for ``data`` that orjson could not parse. Invalid UTF-8 names its first bad
+    byte: orjson's own position for it is not the byte's."""
+    msg = str(exc)
+    if "utf-8" in msg.lower() or "surrogate" in msg.lower():
+        try:
+            data.decode()
+        except UnicodeDecodeError as bad:
+            return InvalidInput(
+                f"{what} is not valid UTF-8: byte {bad.start} "
+                f"(0x{data[bad.start]:02x}) cannot start or continue a character"
+            )
+        return InvalidInput(f"{what} is not valid UTF-8: {msg}")
+    return InvalidInput(f"{what} is not valid JSON: {msg}")
 
 
 def _encode(key: str, value: Any, limits: RowLimits) -> bytes:

@@ -9,6 +9,7 @@ from fastapi import Request
 
 from openloop._gc import gc_paused
 from openloop.errors import InvalidInput, PayloadTooLarge
+from openloop.ingest.rows import invalid_json
 
 __all__ = ["decompress", "parse_json", "read_body"]
 
@@ -58,14 +59,4 @@ def parse_json(data: bytes) -> object:
         with gc_paused():
             return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        msg = str(exc)
-        if "utf-8" in msg.lower() or "surrogate" in msg.lower():
-            try:
-                data.decode()
-            except UnicodeDecodeError as bad:  # orjson's own position is not the byte's
-                raise InvalidInput(
-                    f"request body is not valid UTF-8: byte {bad.start} "
-                    f"(0x{data[bad.start]:02x}) cannot start or continue a character"
-                ) from None
-            raise InvalidInput(f"request body is not valid UTF-8: {msg}") from None
-        raise InvalidInput(f"request body is not valid JSON: {msg}") from None
+        raise invalid_json("request body", data, exc) from None
