@@ -64,6 +64,12 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** Fill an error box (class ``alert query-error``) with a message and, when there is one, a
+ *  snippet with its caret line, in a fixed-width font so the caret lines up. */
+export function showError(box, message, snippet = null) {
+  box.replaceChildren(el("div", { text: message }), snippet ? el("pre", { text: snippet }) : null);
+}
+
 export function toast(message, ms = 2600) {
   const t = document.getElementById("toast");
   if (!t) return;

@@ -2,7 +2,7 @@
 // (basic rows or a raw expression), chosen columns, time ranges and saved views.
 import {
   api, el, features, fmtDuration, fmtNumber, fmtTime, lit, preview, project, runQuery,
-  store, toast,
+  showError, store, toast,
 } from "./app.js";
 import { closeTrace, openTrace } from "./trace.js";
 
@@ -230,9 +230,9 @@ async function loadPage(reset) {
   try {
     const stray = strayParen(userFilter());
     if (stray) {
-      const [line, column] = stray;
-      throw Object.assign(new Error("unmatched ')': the filter closes a parenthesis it did not open"), {
-        detail: { line: FILTER_LINE + line, column: (line === 0 ? FILTER_COLUMN : 1) + column },
+      const [index, at] = stray;
+      throw Object.assign(new Error(), {
+        parts: filterError("unmatched ')': the filter closes a parenthesis it did not open", index, at),
       });
     }
     const res = await runQuery(buildQuery(), reset ? null : state.cursor);
@@ -248,26 +248,31 @@ async function loadPage(reset) {
     state.cursor = null;
     const box = $("logs-error");
     box.hidden = false;
-    // The snippet in monospace, so the caret lines up with what was typed.
-    const [message, ...snippet] = errorText(err).split("\n");
-    box.replaceChildren(el("div", { text: message }), snippet.length ? el("pre", { text: snippet.join("\n") }) : null);
+    const { message, snippet } = err.parts || errorParts(err);
+    showError(box, message, snippet);
   } finally {
     if (gen === state.generation) { state.loading = false; updateFoot(); }
   }
 }
 
-/** The message of a failed page, its caret placed in the user's filter when the error is
- *  there: an error past the filter's end (an unclosed parenthesis, a dangling operator) means
- *  the filter ended too soon, so the caret goes at its end instead of at the page's own clauses. */
-export function errorText(err, user = userFilter()) {
+/** The message and snippet of a failed page, the caret placed in the user's filter when the
+ *  error is there: an error past the filter's end (an unclosed parenthesis, a dangling operator)
+ *  means the filter ended too soon, so the caret goes at its end instead of at the page's own
+ *  clauses. */
+export function errorParts(err, user = userFilter()) {
   const d = err.detail || {};
-  const generic = err.message + (d.snippet ? `\n${d.snippet}` : "");
+  const generic = { message: err.message, snippet: d.snippet || null };
   if (!user || !d.line || !d.column || d.line < FILTER_LINE) return generic;
+  const lines = user.split("\n");
+  const index = d.line - FILTER_LINE;
+  const at = index < lines.length ? d.column - (index === 0 ? FILTER_COLUMN : 1) : Infinity;
+  return at < 0 ? generic : filterError(err.message, index, at, user);
+}
+
+/** ``message`` with the filter's line ``index`` and a caret under character ``at`` of it; a
+ *  spot at or past the filter's end reads "found the end of the filter". */
+function filterError(message, index, at, user = userFilter()) {
   const lines = user.split("\n").map((l) => Array.from(l)); // columns count characters
-  let index = d.line - FILTER_LINE;
-  let at = index < lines.length ? d.column - (index === 0 ? FILTER_COLUMN : 1) : Infinity;
-  if (at < 0) return generic;
-  let message = err.message;
   const last = lines.length - 1;
   if (index > last || (index === last && at >= lines[last].length)) {
     index = last;
@@ -282,7 +287,7 @@ export function errorText(err, user = userFilter()) {
     at -= start;
   }
   const where = lines.length > 1 ? ` (line ${index + 1} of the filter)` : "";
-  return `${message}${where}\n${shown.join("")}\n${" ".repeat(at)}^`;
+  return { message: message + where, snippet: `${shown.join("")}\n${" ".repeat(at)}^` };
 }
 
 // ---- filter editor -------------------------------------------------------------------------

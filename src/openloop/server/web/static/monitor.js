@@ -1,5 +1,5 @@
 // The Monitor page: preset charts and saved custom charts, each one query through POST /btql.
-import { api, el, features, lit, project, runQuery, toast } from "./app.js";
+import { api, el, features, lit, project, runQuery, showError, toast } from "./app.js";
 import { bigNumber, lineChart, topList } from "./chart.js";
 
 const config = JSON.parse(document.getElementById("monitor-config").textContent);
@@ -107,10 +107,7 @@ export async function drawCustom(meta, body, w) {
     // with a caret under the spot, in a fixed-width font.
     const d = err.detail || {};
     body.className = "chart-body alert query-error";
-    body.replaceChildren(
-      el("div", { text: d.line ? `${err.message} (line ${d.line})` : err.message }),
-      d.snippet ? el("pre", { text: d.snippet }) : null,
-    );
+    showError(body, d.line ? `${err.message} (line ${d.line})` : err.message, d.snippet);
   }
 }
 
