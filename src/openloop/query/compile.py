@@ -287,18 +287,30 @@ class ExprCompiler:
         else:
             first = e.items[0]
             wl, wr = self._wants(e.operand, first)
-            node = exp.In(
-                this=self.expr(e.operand, wl), expressions=[self.expr(i, wr) for i in e.items]
-            )
+            if len(e.items) == 1:  # NULL when the item is (ClickHouse's IN says false)
+                node = exp.EQ(this=self.expr(e.operand, wl), expression=self.expr(first, wr))
+            else:
+                node = exp.In(
+                    this=self.expr(e.operand, wl), expressions=[self.expr(i, wr) for i in e.items]
+                )
         return exp.Not(this=exp.Paren(this=node)) if e.negated else node
 
     def _cast(self, type_name: str, operand: ast.Expr) -> exp.Expr:
         d = self.d
+        typ = type_of(operand)
         if type_name == "string":
-            typ = type_of(operand)
-            if typ == "json":
-                return d.json_text(self.expr(operand, "json"))
-            return self.expr(operand) if typ == "str" else d.to_string(self.expr(operand))
+            if typ in ("json", "str"):  # a JSON string unquoted, any other JSON value as text
+                return self.expr(operand, "str")
+            if typ == "ts":
+                return d.ts_text(self.expr(operand))
+            if typ in ("array", "map"):
+                return d.json_of(self.expr(operand))
+            return d.to_string(self.expr(operand))
+        if typ == "bool" and type_name in ("number", "integer"):
+            flag = self.expr(operand, "bool")
+            one, zero = (num(1), num(0)) if type_name == "integer" else (num("1.0"), num("0.0"))
+            return exp.Case(ifs=[exp.If(this=flag, true=one),
+                                 exp.If(this=exp.Not(this=flag.copy()), true=zero)])  # fmt: skip
         if type_name == "number":
             return d.to_double(self.expr(operand, "str"))
         if type_name == "integer":
@@ -363,13 +375,9 @@ class ExprCompiler:
         if name == "len":
             a = args[0]
             if type_of(a) == "json":
-                src = a if isinstance(a, ast.JsonPath) else None
-                arr = (
-                    d.json_strings(col(src.column), src.path)
-                    if src
-                    else d.json_strings(self.expr(a), ())
-                )
-                return d.array_len(arr)
+                if isinstance(a, ast.JsonPath):
+                    return d.json_len(col(a.column), a.path)
+                return d.json_len(self.expr(a), ())
             return (
                 d.array_len(self.expr(a))
                 if type_of(a) == "array"
@@ -383,8 +391,15 @@ class ExprCompiler:
             parts = [self.expr(a, w) for a in args]
             if name == "nullif":
                 return exp.Nullif(this=parts[0], expression=parts[1])
-            cls = {"coalesce": exp.Coalesce, "least": exp.Least, "greatest": exp.Greatest}[name]
-            return cls(this=parts[0], expressions=parts[1:])
+            if name == "coalesce":
+                return exp.Coalesce(this=parts[0], expressions=parts[1:])
+            if w == "num" and any(type_of(a) not in ("int", "null") for a in args):
+                # ClickHouse finds no common type for integers and floats here
+                parts = [exp.Cast(this=p, to=exp.DataType(this=exp.DataType.Type.DOUBLE))
+                         if type_of(a) == "int" else p for a, p in zip(args, parts, strict=True)]  # fmt: skip
+            # NULLs are skipped: the result is NULL only when every argument is
+            cls = exp.Least if name == "least" else exp.Greatest
+            return cls(this=parts[0], expressions=parts[1:], ignore_nulls=True)
         if name == "round":
             digits = args[1].value if len(args) > 1 and isinstance(args[1], ast.Literal) else 0
             if not isinstance(digits, int) or isinstance(digits, bool) or not -15 <= digits <= 15:

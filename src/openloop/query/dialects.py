@@ -72,6 +72,12 @@ def _dtype(name: str) -> exp.DataType:
     return exp.DataType(this=exp.DataType.Type[name], nested=False)
 
 
+# Numbers that to_datetime() reads as seconds since the epoch: 1900-01-01 up to 2300-01-01
+# (ClickHouse's DateTime64 range).
+_MIN_EPOCH_S = -2_208_988_800
+_MAX_EPOCH_S = 10_413_791_999
+
+
 def _interval(amount: int, unit: str) -> exp.Expr:
     return exp.Interval(this=num(amount), unit=exp.Var(this=unit.upper()))
 
@@ -83,6 +89,8 @@ class Dialect(ABC):
     name: str = ""
     #: Whether ``LIKE`` needs an explicit ``ESCAPE '\\'`` for backslash escapes to work.
     like_needs_escape_clause: bool = False
+    #: The function that strips blanks from both ends of a text.
+    _trim: str = "trim"
     #: Per-query engine settings appended to every statement (``SETTINGS k = v``).
     query_settings: dict[str, int] = {}
     #: Whether a scan pinned to one trace or row (``root_span_id = 'x'`` / ``id = 'x'``) first
@@ -120,19 +128,47 @@ class Dialect(ABC):
         return text
 
     def to_double(self, e: exp.Expr) -> exp.Expr:
+        """Text → number (surrounding blanks allowed), NULL when it is not one."""
         return exp.TryCast(this=e, to=_dtype("DOUBLE"))
 
+    @abstractmethod
     def to_bigint(self, e: exp.Expr) -> exp.Expr:
-        return exp.TryCast(this=e, to=_dtype("BIGINT"))
+        """Text → whole number: integer text exactly, any other number truncated toward zero;
+        NULL when it is not a number or does not fit in 64 bits."""
+        ...
 
     def to_bool(self, e: exp.Expr) -> exp.Expr:
-        return exp.TryCast(this=e, to=_dtype("BOOLEAN"))
+        """Text → boolean: a number is true unless it is zero; true/t/yes/y and false/f/no/n
+        in any case; NULL otherwise."""
+        number = self.to_double(e)
+        text = exp.Lower(this=fn(self._trim, self.to_string(e.copy())))
+        yes = [exp.Literal.string(v) for v in ("true", "t", "yes", "y")]
+        no = [exp.Literal.string(v) for v in ("false", "f", "no", "n")]
+        return exp.Case(ifs=[
+            exp.If(this=exp.Not(this=exp.Is(this=number, expression=exp.Null())),
+                   true=exp.NEQ(this=number.copy(), expression=num(0))),
+            exp.If(this=exp.In(this=text, expressions=yes), true=exp.true()),
+            exp.If(this=exp.In(this=text.copy(), expressions=no), true=exp.false()),
+        ])  # fmt: skip
+
+    def json_of(self, e: exp.Expr) -> exp.Expr:
+        """An array or map as JSON text."""
+        return exp.Cast(this=fn("to_json", e), to=_dtype("VARCHAR"))
 
     def to_string(self, e: exp.Expr) -> exp.Expr:
         return exp.Cast(this=e, to=_dtype("VARCHAR"))
 
     @abstractmethod
-    def to_datetime(self, e: exp.Expr) -> exp.Expr: ...
+    def ts_text(self, ts: exp.Expr) -> exp.Expr:
+        """A timestamp as text, in UTC and in the form results show it:
+        ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, without the fraction when it is zero."""
+        ...
+
+    @abstractmethod
+    def to_datetime(self, e: exp.Expr) -> exp.Expr:
+        """Text → timestamp: ISO-8601 text, or a number as seconds since the epoch (years 1900
+        to 2299); NULL otherwise."""
+        ...
 
     @abstractmethod
     def ts_literal(self, iso_utc: str) -> exp.Expr:
@@ -178,8 +214,15 @@ class Dialect(ABC):
     def array_len(self, arr: exp.Expr) -> exp.Expr:
         return exp.ArraySize(this=arr)
 
+    def json_len(self, column: exp.Expr, path: Sequence[PathPart]) -> exp.Expr:
+        """Number of elements of the JSON array at ``path``: 0 for any other value, NULL when
+        the column itself is empty."""
+        return self.array_len(self.json_strings(column, path))
+
     def array_contains(self, arr: exp.Expr, value: exp.Expr) -> exp.Expr:
-        return exp.ArrayContains(this=arr, expression=value)
+        """Whether ``arr`` holds ``value``: false, not NULL, when there is no array."""
+        return exp.Coalesce(this=exp.ArrayContains(this=arr, expression=value),
+                            expressions=[exp.false()])  # fmt: skip
 
     def str_len(self, e: exp.Expr) -> exp.Expr:
         return exp.Length(this=e)
@@ -262,8 +305,28 @@ class DuckDBDialect(Dialect):
     def json_or_null(self, text):
         return exp.Case(ifs=[exp.If(this=fn("json_valid", text), true=text.copy())])
 
+    def to_bigint(self, e):
+        text = fn("trim", e)
+        whole = fn("regexp_full_match", text.copy(), exp.Literal.string("[+-]?[0-9]+"))
+        return exp.Case(
+            ifs=[exp.If(this=whole, true=exp.TryCast(this=text.copy(), to=_dtype("BIGINT")))],
+            default=exp.TryCast(this=fn("trunc", exp.TryCast(this=e.copy(), to=_dtype("DOUBLE"))),
+                                to=_dtype("BIGINT")),
+        )  # fmt: skip
+
+    def ts_text(self, ts):
+        text = fn("strftime", fn("timezone", exp.Literal.string("UTC"), ts),
+                  exp.Literal.string("%Y-%m-%dT%H:%M:%S.%fZ"))  # fmt: skip
+        return fn("replace", text, exp.Literal.string(".000000Z"), exp.Literal.string("Z"))
+
     def to_datetime(self, e):
-        return exp.TryCast(this=e, to=_dtype("TIMESTAMPTZ"))
+        seconds = exp.TryCast(this=e, to=_dtype("DOUBLE"))
+        in_range = exp.Between(this=seconds, low=num(_MIN_EPOCH_S), high=num(_MAX_EPOCH_S))
+        return exp.Case(
+            ifs=[exp.If(this=exp.Is(this=seconds.copy(), expression=exp.Null()),
+                        true=exp.TryCast(this=e.copy(), to=_dtype("TIMESTAMPTZ"))),
+                 exp.If(this=in_range, true=fn("to_timestamp", seconds.copy()))],
+        )  # fmt: skip
 
     def ts_literal(self, iso_utc):
         return exp.Cast(this=exp.Literal.string(iso_utc + "+00"),
@@ -303,44 +366,86 @@ class ClickHouseDialect(Dialect):
     # ClickHouse lets a SELECT alias shadow a column everywhere in the query (``sum(x) AS x``
     # or ``day(created) AS created`` would rewrite WHERE); this restores standard SQL scoping.
     query_settings = {"prefer_column_name_to_alias": 1}
+    _trim = "trimBoth"
 
     @staticmethod
     def _args(path: Sequence[PathPart]) -> list[exp.Expr]:
         return [num(p + 1 if p >= 0 else p) if isinstance(p, int)
                 else exp.Literal.string(p) for p in path]  # fmt: skip
 
+    def _indexed(self, column: exp.Expr, path: Sequence[PathPart], value: exp.Expr,
+                 otherwise: exp.Expr | None = None) -> exp.Expr:  # fmt: skip
+        """``value``, guarded so that an index into something that is not an array finds
+        nothing (ClickHouse's JSON functions index an object's members by position)."""
+        array = exp.Literal.string("Array")
+        checks = [
+            exp.EQ(
+                this=fn("JSONType", column.copy(), *self._args(path[:k])), expression=array.copy()
+            )
+            for k, part in enumerate(path)
+            if isinstance(part, int)
+        ]
+        if not checks:
+            return value
+        return exp.Case(ifs=[exp.If(this=all_of(*checks), true=value)], default=otherwise)
+
     def json_raw(self, column, path):
         # '' (missing) and 'null' both read back as None in Python.
-        return fn("JSONExtractRaw", column, *self._args(path)) if path else column
+        if not path:
+            return column
+        return self._indexed(column, path, fn("JSONExtractRaw", column, *self._args(path)))
 
     def json_str(self, column, path):
-        return fn("JSONExtract", column, *self._args(path), exp.Literal.string("Nullable(String)"))
+        value = fn("JSONExtract", column, *self._args(path), exp.Literal.string("Nullable(String)"))
+        return self._indexed(column, path, value)
 
     def json_strings(self, column, path):
-        return fn("JSONExtract", column, *self._args(path), exp.Literal.string("Array(String)"))
+        value = fn("JSONExtract", column, *self._args(path), exp.Literal.string("Array(String)"))
+        return self._indexed(column, path, value, exp.Array(expressions=[]))
 
     def json_array_items(self, column, path):
-        return fn("JSONExtractArrayRaw", column, *self._args(path))
+        value = fn("JSONExtractArrayRaw", column, *self._args(path))
+        return self._indexed(column, path, value, exp.Array(expressions=[]))
+
+    def json_text(self, column):
+        return fn("nullIf", column, exp.Literal.string(""))  # '' is an absent value
+
+    def json_len(self, column, path):
+        size = self.array_len(self.json_strings(column, path))
+        empty = exp.EQ(this=column.copy(), expression=exp.Literal.string(""))
+        return exp.Case(ifs=[exp.If(this=empty, true=exp.Null())], default=size)
 
     def to_double(self, e):
-        return fn("toFloat64OrNull", fn("toString", e))
+        return fn("toFloat64OrNull", fn(self._trim, fn("toString", e)))
 
     def to_bigint(self, e):
-        return fn("toInt64OrNull", fn("toString", e))
-
-    def to_bool(self, e):
-        text = fn("lower", fn("toString", e))
-        yes = [exp.Literal.string(v) for v in ("true", "t", "1", "yes", "y")]
-        no = [exp.Literal.string(v) for v in ("false", "f", "0", "no", "n")]
-        return exp.Case(ifs=[exp.If(this=exp.In(this=text, expressions=yes), true=exp.true()),
-                             exp.If(this=exp.In(this=text.copy(), expressions=no), true=exp.false())])  # fmt: skip
+        text = fn("trimBoth", fn("toString", e))
+        truncated = fn("accurateCastOrNull", fn("trunc", fn("toFloat64OrNull", text.copy())),
+                       exp.Literal.string("Int64"))  # fmt: skip
+        return exp.Coalesce(this=fn("toInt64OrNull", text), expressions=[truncated])
 
     def to_string(self, e):
         return fn("toString", e)
 
-    def to_datetime(self, e):
-        return fn("parseDateTime64BestEffortOrNull", fn("toString", e), num(6),
+    def json_of(self, e):
+        return fn("toJSONString", e)
+
+    def ts_text(self, ts):
+        text = fn("formatDateTime", ts, exp.Literal.string("%Y-%m-%dT%H:%i:%S.%fZ"),
                   exp.Literal.string("UTC"))  # fmt: skip
+        return fn("replaceOne", text, exp.Literal.string(".000000Z"), exp.Literal.string("Z"))
+
+    def to_datetime(self, e):
+        text = fn("trimBoth", fn("toString", e))
+        seconds = fn("toFloat64OrNull", text)
+        in_range = exp.Between(this=seconds.copy(), low=num(_MIN_EPOCH_S), high=num(_MAX_EPOCH_S))
+        return exp.Case(
+            ifs=[exp.If(this=exp.Is(this=seconds, expression=exp.Null()),
+                        true=fn("parseDateTime64BestEffortOrNull", text.copy(), num(6),
+                                exp.Literal.string("UTC"))),
+                 exp.If(this=in_range, true=fn("toDateTime64", seconds.copy(), num(6),
+                                                exp.Literal.string("UTC")))],
+        )  # fmt: skip
 
     def ts_literal(self, iso_utc):
         return fn("toDateTime64", exp.Literal.string(iso_utc), num(6),
