@@ -336,6 +336,17 @@ CONVERSIONS = {
     "input[0]": None,  # input is an object: no element 0
     "len(output)": None,
     "to_string(tags)": "[]",
+    # values converted where a function or operator needs another kind
+    "concat('root:', is_root)": "root:true",
+    "to_string(1 < 2)": "true",
+    "floor(is_root)": 1,
+    "is_root + is_root": 2,
+    "lower(-1)": "-1",
+    "hour('2024-05-01T10:30:00Z')": "2024-05-01T10:00:00Z",
+    "(error.type IS NULL ? input.question : 'no')": "Question 3: refund timeout",
+    "(1 < 2) = (2 < 3)": True,
+    "(input IS NULL) IS NULL": False,
+    "metrics.tokens > '100'": None,
 }
 
 

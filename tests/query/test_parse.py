@@ -102,6 +102,22 @@ def test_unknown_function_and_clause_suggest_names() -> None:
     ("SELECT * FROM project_logs('p') WHERE FILTER_SPANS(a = 1) OR b = 2", "top-level AND"),
     ("SELECT * FROM project_logs('p') WHERE date_trunc('3 weeks', created) > now()", "date_trunc unit"),
     ("select: tag | from: project_logs('p') | unpivot: tags as tag", "unpivot: tags as (tag)"),
+    # values of the wrong kind are refused before the engine sees them
+    ("SELECT id FROM project_logs('p') WHERE is_root = 1", "cannot compare a boolean with a number"),
+    ("SELECT id FROM project_logs('p') WHERE span_attributes.name = 5", "cannot compare text with a number"),
+    ("SELECT id FROM project_logs('p') WHERE tags = 'x'", "cannot compare an array with text"),
+    ("SELECT floor(span_attributes.name) AS f FROM project_logs('p')", "floor() needs a number, got text"),
+    ("SELECT abs(created) AS a FROM project_logs('p')", "abs() needs a number, got a timestamp"),
+    ("SELECT id FROM project_logs('p') WHERE metadata.x = 1 AND span_attributes.name", "AND joins conditions, got text"),
+    ("SELECT id FROM project_logs('p') WHERE NOT metrics.tokens", "NOT needs a condition, got a number"),
+    ("SELECT (is_root ? 1 : 'no') AS v FROM project_logs('p')", "the two results of ?: must be of one kind"),
+    ("SELECT (span_attributes.name ? 1 : 2) AS v FROM project_logs('p')", "condition before ? must be true or false"),
+    ("SELECT coalesce(metrics.tokens, 'none') AS v FROM project_logs('p')", "arguments of coalesce() must be of one kind"),
+    ("SELECT id FROM project_logs('p') WHERE span_attributes.name IN (1, 2)", "IN compares text with a number"),
+    ("SELECT hour(is_root) AS h FROM project_logs('p')", "hour() needs a timestamp, got a boolean"),
+    ("SELECT created + 1 AS t FROM project_logs('p')", "shifted by an interval"),
+    ("SELECT json_extract(metrics.tokens, 'a') AS j FROM project_logs('p')", "json_extract() reads JSON text, got a number"),
+    ("SELECT to_datetime(is_root) AS t FROM project_logs('p')", "to_datetime() reads text or epoch seconds"),
 ])  # fmt: skip
 def test_errors(text: str, message: str) -> None:
     err = error_of(text)

@@ -5,6 +5,7 @@ Used by :mod:`resolve` (which assembles the plan) and by :mod:`compile` (for typ
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -43,7 +44,7 @@ def type_of(e: ast.Expr) -> str:
     if cls is ast.Column:
         return e.type  # type: ignore[attr-defined, no-any-return]
     if cls is ast.Func:
-        return _FUNC_TYPES.get(e.name) or (type_of(e.args[0]) if e.args else "json")  # type: ignore[attr-defined]
+        return _FUNC_TYPES.get(e.name) or _first_type(e.args)  # type: ignore[attr-defined]
     if isinstance(e, ast.Column):
         return e.type
     if isinstance(e, ast.JsonPath | ast.JsonExtract):
@@ -74,7 +75,7 @@ def type_of(e: ast.Expr) -> str:
     if isinstance(e, ast.Interval):
         return "interval"
     if isinstance(e, ast.Func):
-        return _FUNC_TYPES.get(e.name) or (type_of(e.args[0]) if e.args else "json")
+        return _FUNC_TYPES.get(e.name) or _first_type(e.args)
     return "json"
 
 
@@ -85,6 +86,21 @@ _FUNC_TYPES = {**{u: "ts" for u in ("second", "minute", "hour", "day", "week", "
                "sum": "num", "avg": "num", "percentile": "num", "round": "num", "to_number": "num",
                "to_integer": "int", "to_boolean": "bool", "abs": "num", "floor": "num",
                "ceil": "num"}  # fmt: skip
+
+
+def _first_type(args: Sequence[ast.Expr]) -> str:
+    """Type of a function that returns one of its arguments (coalesce, least, min...): the
+    first argument's, unless that is NULL or JSON and a later one has a type."""
+    if not args:
+        return "json"
+    first = type_of(args[0])
+    if first not in ("null", "json") or len(args) == 1:
+        return first
+    for a in args[1:]:
+        t = type_of(a)
+        if t not in ("null", "json"):
+            return t
+    return "json" if first == "null" and any(type_of(a) == "json" for a in args) else first
 
 
 def parse_timestamp(text: str) -> str | None:
@@ -129,6 +145,39 @@ def children(e: ast.Expr) -> list[ast.Expr]:
     return []
 
 
+#: What a value of each static type is called in error messages; JSON and NULL fit anywhere.
+_KIND_NAMES = {"str": "text", "num": "a number", "int": "a number", "bool": "a boolean",
+               "ts": "a timestamp", "array": "an array", "map": "a map of scores",
+               "interval": "an interval"}  # fmt: skip
+#: Types that can stand where one of each group is expected.
+_NUMERIC = frozenset(("num", "int", "bool", "json", "null"))  # booleans count as 1 and 0
+_BOOLEAN = frozenset(("bool", "json", "null"))
+_TIME = frozenset(("ts", "str", "num", "int", "json", "null"))  # text and epoch seconds convert
+_NUM_FUNCS = frozenset(("abs", "floor", "ceil", "round", "sum", "avg", "percentile"))
+_TIME_FUNCS = frozenset(("second", "minute", "hour", "day", "week", "month", "year",
+                         "date_trunc"))  # fmt: skip
+
+
+def _same_kind(a: str, b: str) -> bool:
+    """Whether values of types ``a`` and ``b`` can be compared or mixed in coalesce()."""
+    if a in ("json", "null") or b in ("json", "null") or a == b:
+        return True
+    pair = {a, b}
+    return pair == {"num", "int"} or pair == {"ts", "str"}
+
+
+def _number_text(a: ast.Expr, b: ast.Expr) -> bool:
+    """A number compared with a quoted number (``metrics.tokens > '100'``)."""
+    for x, y in ((a, b), (b, a)):
+        if type_of(x) in ("num", "int") and isinstance(y, ast.Literal) and isinstance(y.value, str):
+            try:
+                float(y.value)
+            except ValueError:
+                return False
+            return True
+    return False
+
+
 #: Function names that are spellings of another function.
 _RENAMED = {"includes": "contains", "current_timestamp": "now"}
 
@@ -164,24 +213,34 @@ class Binder:
                 return self._match(e, left, right)
             if e.op == "includes" and type_of(left) not in ("array", "json"):
                 raise self.err(e.pos, "INCLUDES needs an array on the left, such as tags")
-            if e.op in ("add", "sub", "mul", "div", "mod") and "str" in (
-                type_of(left),
-                type_of(right),
-            ):
-                raise self.err(e.pos, "arithmetic on text; use concat() to join strings")
+            self._check_binary(e, left, right)
             return ast.Binary(e.op, left, right, pos=e.pos)
         if isinstance(e, ast.Unary):
-            return ast.Unary(e.op, b(e.operand, allow_agg, use_aliases, in_agg), pos=e.pos)
+            operand = b(e.operand, allow_agg, use_aliases, in_agg)
+            if e.op == "not":
+                self._need(e.pos, operand, _BOOLEAN, "NOT needs a condition")
+            else:
+                self._need(e.pos, operand, _NUMERIC, "unary - needs a number")
+            return ast.Unary(e.op, operand, pos=e.pos)
         if isinstance(e, ast.IsNull):
             return ast.IsNull(b(e.operand, allow_agg, use_aliases, in_agg), e.negated, pos=e.pos)
         if isinstance(e, ast.InList):
-            return ast.InList(b(e.operand, allow_agg, use_aliases, in_agg),
-                              tuple(b(i, allow_agg, use_aliases, in_agg) for i in e.items),
-                              e.negated, pos=e.pos)  # fmt: skip
+            operand = b(e.operand, allow_agg, use_aliases, in_agg)
+            items = tuple(b(i, allow_agg, use_aliases, in_agg) for i in e.items)
+            if not (len(items) == 1 and type_of(items[0]) == "array"):  # 'x' IN tags
+                for item in items:
+                    lt, rt = type_of(operand), type_of(item)
+                    if not _same_kind(lt, rt) and not _number_text(operand, item):
+                        raise self.err(e.pos, f"IN compares {_KIND_NAMES.get(lt, lt)} with "
+                                       f"{_KIND_NAMES.get(rt, rt)}; make the values one kind")  # fmt: skip
+            return ast.InList(operand, items, e.negated, pos=e.pos)
         if isinstance(e, ast.Ternary):
-            return ast.Ternary(b(e.cond, allow_agg, use_aliases, in_agg),
-                               b(e.then, allow_agg, use_aliases, in_agg),
-                               b(e.otherwise, allow_agg, use_aliases, in_agg), pos=e.pos)  # fmt: skip
+            cond = b(e.cond, allow_agg, use_aliases, in_agg)
+            then = b(e.then, allow_agg, use_aliases, in_agg)
+            otherwise = b(e.otherwise, allow_agg, use_aliases, in_agg)
+            self._need(e.pos, cond, _BOOLEAN, "the condition before ? must be true or false")
+            self._alike(e.pos, [then, otherwise], "the two results of ?:")
+            return ast.Ternary(cond, then, otherwise, pos=e.pos)
         if isinstance(e, ast.Cast):
             return ast.Cast(b(e.operand, allow_agg, use_aliases, in_agg), e.type_name, pos=e.pos)
         if isinstance(e, ast.AnySpan):
@@ -191,6 +250,58 @@ class Binder:
         if isinstance(e, ast.Func):
             return self._func(e, allow_agg, use_aliases, in_agg)
         raise self.err(0, f"unsupported expression {type(e).__name__}")
+
+    def _need(self, pos: int, arg: ast.Expr, allowed: frozenset[str], what: str) -> None:
+        typ = type_of(arg)
+        if typ not in allowed:
+            raise self.err(pos, f"{what}, got {_KIND_NAMES.get(typ, typ)}")
+
+    def _alike(self, pos: int, args: Sequence[ast.Expr], what: str) -> None:
+        """``args`` must be comparable (:func:`_same_kind`) with each other."""
+        typed = [t for t in map(type_of, args) if t not in ("json", "null")]
+        for t in typed[1:]:
+            if not _same_kind(typed[0], t):
+                raise self.err(pos, f"{what} must be of one kind, got "
+                               f"{_KIND_NAMES.get(typed[0], typed[0])} and {_KIND_NAMES.get(t, t)}; "
+                               "convert one with to_string(), to_number() or to_datetime()")  # fmt: skip
+
+    def _check_binary(self, e: ast.Binary, left: ast.Expr, right: ast.Expr) -> None:
+        op = e.op
+        if op in ("and", "or"):
+            for side in (left, right):
+                self._need(e.pos, side, _BOOLEAN, f"{op.upper()} joins conditions")
+        elif op in ("add", "sub", "mul", "div", "mod"):
+            lt, rt = type_of(left), type_of(right)
+            if "str" in (lt, rt):
+                raise self.err(e.pos, "arithmetic on text; use concat() to join strings")
+            if op in ("add", "sub") and "ts" in (lt, rt):
+                other = rt if lt == "ts" else lt
+                if other == "interval" or (op == "sub" and other == "ts" and lt == "ts"):
+                    return
+                raise self.err(e.pos, "a timestamp can only be shifted by an interval "
+                               "(created - interval 1 day)")  # fmt: skip
+            for t in (lt, rt):
+                if t not in _NUMERIC:
+                    raise self.err(e.pos, f"arithmetic needs numbers, got {_KIND_NAMES.get(t, t)}")
+        elif op in ("eq", "ne", "lt", "le", "gt", "ge", "nseq", "nsne"):
+            lt, rt = type_of(left), type_of(right)
+            collection = {lt, rt} & {"array", "map"}
+            if (collection and lt != rt and "null" not in (lt, rt)) or (
+                not _same_kind(lt, rt) and not _number_text(left, right)
+            ):
+                raise self.err(e.pos, f"cannot compare {_KIND_NAMES.get(lt, lt)} with "
+                               f"{_KIND_NAMES.get(rt, rt)}; convert one with to_string(), "
+                               "to_number() or to_datetime()")  # fmt: skip
+
+    def _check_args(self, e: ast.Func, name: str, args: Sequence[ast.Expr]) -> None:
+        if name in _NUM_FUNCS and args:
+            self._need(e.pos, args[0], _NUMERIC, f"{e.name}() needs a number")
+        elif name in _TIME_FUNCS and args:
+            self._need(e.pos, args[-1], _TIME, f"{e.name}() needs a timestamp")
+        elif name in ("coalesce", "least", "greatest", "nullif"):
+            self._alike(e.pos, args, f"the arguments of {e.name}()")
+        elif name in ("to_date", "to_datetime") and args:
+            self._need(e.pos, args[0], _TIME, f"{e.name}() reads text or epoch seconds")
 
     def _field(self, e: ast.Field, use_aliases: bool) -> ast.Expr:
         head = e.path[0]
@@ -273,9 +384,12 @@ class Binder:
         if name == "json_extract":
             if not (isinstance(args[1], ast.Literal) and isinstance(args[1].value, str)):
                 raise self.err(e.pos, "json_extract(text, 'key') needs a quoted key")
+            self._need(e.pos, args[0], frozenset(("str", "json", "null")),
+                       "json_extract() reads JSON text")  # fmt: skip
             return ast.JsonExtract(args[0], args[1].value)
         if name in ("len", "contains") and type_of(args[0]) not in ("array", "json", "str"):
             raise self.err(e.pos, f"{e.name}() needs an array such as tags")
+        self._check_args(e, name, args)
         return ast.Func(name, args, star=e.star, pos=e.pos)
 
 

@@ -45,6 +45,17 @@ _ARITH = {"add": exp.Add, "sub": exp.Sub, "mul": exp.Mul, "div": exp.Div, "mod":
 _WANT = {"int": "num", "num": "num", "bool": "bool", "str": "str", "ts": "ts", "null": "str"}
 
 
+#: sqlglot nodes that render as ``a OP b`` with an operator binding looser than comparison:
+#: as an operand of a comparison or LIKE they need parentheses (``(a = b) = c``).
+_PREDICATES = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, exp.NullSafeEQ,
+               exp.NullSafeNEQ, exp.Like, exp.ILike, exp.Is, exp.In, exp.Escape, exp.Between,
+               exp.Not, exp.And, exp.Or)  # fmt: skip
+
+
+def _operand(x: exp.Expr) -> exp.Expr:
+    return exp.Paren(this=x) if isinstance(x, _PREDICATES) else x
+
+
 def col(name: str) -> exp.Column:
     return exp.Column(this=exp.Identifier(this=name, quoted=True))
 
@@ -174,7 +185,9 @@ class ExprCompiler:
                 return self._json(col(e.name), (), want)
             c = column_ref(d.name, e.name)
             if want == "str" and e.type not in ("str", "json"):
-                return d.to_string(c)
+                return self._as_text(c, e.type)
+            if want == "ts" and e.type == "str":
+                return d.to_datetime(c)
             return c
         if isinstance(e, ast.JsonPath):
             return self._json(col(e.column), e.path, want)
@@ -197,7 +210,7 @@ class ExprCompiler:
         if isinstance(e, ast.Unary):
             if e.op == "not":
                 return exp.Not(this=exp.Paren(this=self.expr(e.operand, "bool")))
-            return exp.Neg(this=exp.Paren(this=self.expr(e.operand, "num")))
+            return exp.Neg(this=exp.Paren(this=self._num(e.operand)))
         if isinstance(e, ast.InList):
             return self._in(e)
         if isinstance(e, ast.IsNull):
@@ -205,9 +218,13 @@ class ExprCompiler:
             if isinstance(op, ast.Column) and op.name == "error":
                 has = col("has_error")
                 return has if e.negated else exp.Not(this=has)
-            inner = exp.Is(this=self.expr(op, "str"), expression=exp.Null())
+            inner = exp.Is(this=_operand(self.expr(op, "str")), expression=exp.Null())
             return exp.Not(this=inner) if e.negated else inner
         if isinstance(e, ast.Ternary):
+            if want in (None, "json"):  # a JSON result next to a typed one is read as that type
+                kinds = {type_of(e.then), type_of(e.otherwise)} - {"json", "null"}
+                if len(kinds) == 1 and "json" in (type_of(e.then), type_of(e.otherwise)):
+                    want = _WANT.get(kinds.pop())
             return exp.Case(ifs=[exp.If(this=self.expr(e.cond, "bool"), true=self.expr(e.then, want))],
                             default=self.expr(e.otherwise, want))  # fmt: skip
         if isinstance(e, ast.Cast):
@@ -222,6 +239,54 @@ class ExprCompiler:
         if isinstance(e, ast.Func):
             return self._func(e, want)
         raise self.err(f"cannot compile {type(e).__name__}")
+
+    def _as_text(self, x: exp.Expr, typ: str) -> exp.Expr:
+        """``x`` (of static type ``typ``, not text or JSON) as text, as to_string() writes it."""
+        if typ == "ts":
+            return self.d.ts_text(x)
+        if typ in ("array", "map"):
+            return self.d.json_of(x)
+        if typ == "bool":  # ClickHouse writes the result of a comparison as 1 or 0
+            return exp.Case(ifs=[exp.If(this=x, true=exp.Literal.string("true")),
+                                 exp.If(this=exp.Not(this=exp.Paren(this=x.copy())),
+                                        true=exp.Literal.string("false"))])  # fmt: skip
+        return self.d.to_string(x)
+
+    def _as(self, e: ast.Expr, want: str) -> exp.Expr:
+        """``e`` as ``want`` (num, str, bool, ts), a JSON value computed by a function (nullif,
+        coalesce...) included: a JSON path converts itself."""
+        x = self.expr(e, want)
+        if type_of(e) != "json" or e.__class__ in (ast.JsonPath, ast.Column):
+            return x
+        convert = {"num": self.d.to_double, "bool": self.d.to_bool, "ts": self.d.to_datetime}
+        return convert[want](x) if want in convert else x
+
+    def _text(self, e: ast.Expr) -> exp.Expr:
+        """``e`` where text is needed (text functions, LIKE): other values converted."""
+        x = self.expr(e, "str")
+        typ = type_of(e)
+        if typ in ("str", "json", "null") or e.__class__ is ast.Column:
+            return x
+        return self._as_text(x, typ)
+
+    def _num(self, e: ast.Expr) -> exp.Expr:
+        """``e`` where a number is needed: a boolean counts as 1 or 0."""
+        x = self.expr(e, "num")
+        if type_of(e) != "bool":
+            return x
+        return exp.Case(ifs=[exp.If(this=x, true=num(1)),
+                             exp.If(this=exp.Not(this=exp.Paren(this=x.copy())), true=num(0))])  # fmt: skip
+
+    def _time(self, e: ast.Expr) -> exp.Expr:
+        """``e`` where a timestamp is needed: text and epoch seconds converted."""
+        if type_of(e) == "null":
+            return exp.Cast(this=exp.Null(), to=exp.DataType(this=exp.DataType.Type.TIMESTAMPTZ))
+        x = self.expr(e, "ts")
+        if type_of(e) in ("num", "int") or (
+            type_of(e) == "str" and e.__class__ not in (ast.Column, ast.Literal)
+        ):
+            return self.d.to_datetime(x)
+        return x
 
     def ts_literal(self, e: ast.Literal) -> exp.Expr:
         iso = parse_timestamp(str(e.value))
@@ -252,16 +317,19 @@ class ExprCompiler:
             return exp.Paren(this=joined)
         if op in _CMP:
             wl, wr = self._wants(e.left, e.right)
-            left, right = self.expr(e.left, wl), self.expr(e.right, wr)
+            left, right = _operand(self.expr(e.left, wl)), _operand(self.expr(e.right, wr))
             if op in ("nseq", "nsne"):
                 return self.d.null_safe_eq(left, right, negate=op == "nsne")
             return _CMP[op](this=left, expression=right)
         if op in _ARITH:
-            left, right = self.expr(e.left, "num"), self.expr(e.right, "num")
+            if "ts" in (type_of(e.left), type_of(e.right)):  # shifted by an interval
+                left, right = self.expr(e.left, "ts"), self.expr(e.right)
+            else:
+                left, right = self._num(e.left), self._num(e.right)
             return exp.Paren(this=_ARITH[op](this=left, expression=right))
         if op in ("like", "ilike"):
-            left = self.expr(e.left, "str")
-            right = self.expr(e.right, "str")
+            left = _operand(self._text(e.left))
+            right = _operand(self._text(e.right))
             node = (exp.Like if op == "like" else exp.ILike)(this=left, expression=right)
             if self.d.like_needs_escape_clause and isinstance(e.right, ast.Literal) and \
                     "\\" in str(e.right.value):  # fmt: skip
@@ -287,12 +355,11 @@ class ExprCompiler:
         else:
             first = e.items[0]
             wl, wr = self._wants(e.operand, first)
+            operand = _operand(self.expr(e.operand, wl))
             if len(e.items) == 1:  # NULL when the item is (ClickHouse's IN says false)
-                node = exp.EQ(this=self.expr(e.operand, wl), expression=self.expr(first, wr))
+                node = exp.EQ(this=operand, expression=_operand(self.expr(first, wr)))
             else:
-                node = exp.In(
-                    this=self.expr(e.operand, wl), expressions=[self.expr(i, wr) for i in e.items]
-                )
+                node = exp.In(this=operand, expressions=[self.expr(i, wr) for i in e.items])
         return exp.Not(this=exp.Paren(this=node)) if e.negated else node
 
     def _cast(self, type_name: str, operand: ast.Expr) -> exp.Expr:
@@ -301,27 +368,26 @@ class ExprCompiler:
         if type_name == "string":
             if typ in ("json", "str"):  # a JSON string unquoted, any other JSON value as text
                 return self.expr(operand, "str")
-            if typ == "ts":
-                return d.ts_text(self.expr(operand))
-            if typ in ("array", "map"):
-                return d.json_of(self.expr(operand))
-            return d.to_string(self.expr(operand))
+            return self._as_text(self.expr(operand), typ)
         if typ == "bool" and type_name in ("number", "integer"):
             flag = self.expr(operand, "bool")
             one, zero = (num(1), num(0)) if type_name == "integer" else (num("1.0"), num("0.0"))
             return exp.Case(ifs=[exp.If(this=flag, true=one),
-                                 exp.If(this=exp.Not(this=flag.copy()), true=zero)])  # fmt: skip
-        if type_name == "number":
-            return d.to_double(self.expr(operand, "str"))
-        if type_name == "integer":
-            return d.to_bigint(self.expr(operand, "str"))
-        if type_name == "boolean":
-            return d.to_bool(self.expr(operand, "str"))
-        ts = (
-            self.expr(operand)
-            if type_of(operand) == "ts"
-            else d.to_datetime(self.expr(operand, "str"))
-        )
+                                 exp.If(this=exp.Not(this=exp.Paren(this=flag.copy())),
+                                        true=zero)])  # fmt: skip
+        if type_name == "boolean" and typ == "bool":
+            return self.expr(operand)
+        if type_name in ("date", "datetime") and typ == "ts":
+            ts = self.expr(operand)
+        else:
+            text = self._text(operand)
+            if type_name == "number":
+                return d.to_double(text)
+            if type_name == "integer":
+                return d.to_bigint(text)
+            if type_name == "boolean":
+                return d.to_bool(text)
+            ts = d.to_datetime(text)
         return self.bucket(1, "day", ts) if type_name == "date" else ts
 
     def _search(self, e: ast.Search) -> exp.Expr:
@@ -358,20 +424,20 @@ class ExprCompiler:
     def _func(self, e: ast.Func, want: str | None) -> exp.Expr:
         d, name, args = self.d, e.name, e.args
         if name in ("second", "minute", "hour", "day", "week", "month", "year"):
-            return self.bucket(1, name, self.expr(args[0], "ts"))
+            return self.bucket(1, name, self._time(args[0]))
         if name == "date_trunc":
             amount, unit = bucket_unit(str(args[0].value))  # type: ignore[attr-defined, misc]
-            return self.bucket(amount, unit, self.expr(args[1], "ts"))
+            return self.bucket(amount, unit, self._time(args[1]))
         if name == "now":
             return d.now() if self.clock is None else d.ts_literal(self.clock)
         if name == "current_date":
             return d.today()
         if name in ("lower", "upper"):
-            return (exp.Lower if name == "lower" else exp.Upper)(this=self.expr(args[0], "str"))
+            return (exp.Lower if name == "lower" else exp.Upper)(this=self._text(args[0]))
         if name == "concat":
-            return exp.Concat(expressions=[self.expr(a, "str") for a in args])
+            return exp.Concat(expressions=[self._text(a) for a in args])
         if name == "length":
-            return d.str_len(self.expr(args[0], "str"))
+            return d.str_len(self._text(args[0]))
         if name == "len":
             a = args[0]
             if type_of(a) == "json":
@@ -388,7 +454,7 @@ class ExprCompiler:
         if name in ("coalesce", "nullif", "least", "greatest"):
             kinds = [type_of(a) for a in args if type_of(a) not in ("json", "null")]
             w = _WANT.get(kinds[0], "str") if kinds else "str"
-            parts = [self.expr(a, w) for a in args]
+            parts = [self._as(a, w) for a in args]
             if name == "nullif":
                 return exp.Nullif(this=parts[0], expression=parts[1])
             if name == "coalesce":
@@ -406,14 +472,14 @@ class ExprCompiler:
                 raise error_at(self.text, e.pos, "round(x, digits) needs a whole number of digits "
                                "between -15 and 15")  # fmt: skip
             # Half away from zero on both engines (ClickHouse's round() is banker's on floats).
-            x = self.expr(args[0], "num")
+            x = self._num(args[0])
             scale = num(repr(10.0**digits))
             mag = exp.Floor(this=exp.Add(this=exp.Mul(this=fn("abs", x), expression=scale),
                                          expression=num("0.5")))  # fmt: skip
             return exp.Paren(this=exp.Div(this=exp.Mul(this=fn("sign", x.copy()), expression=mag),
                                           expression=scale.copy()))  # fmt: skip
         if name in ("abs", "floor", "ceil"):
-            return fn(name, self.expr(args[0], "num"))
+            return fn(name, self._num(args[0]))
         if name.startswith("to_"):
             return self._cast({"to_string": "string", "to_number": "number", "to_integer": "integer",
                                "to_boolean": "boolean", "to_date": "date",

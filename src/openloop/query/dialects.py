@@ -410,6 +410,9 @@ class ClickHouseDialect(Dialect):
     def json_text(self, column):
         return fn("nullIf", column, exp.Literal.string(""))  # '' is an absent value
 
+    def json_or_null(self, text):
+        return fn("ifNull", text, exp.Literal.string(""))  # JSON functions take no Nullable
+
     def json_len(self, column, path):
         size = self.array_len(self.json_strings(column, path))
         empty = exp.EQ(this=column.copy(), expression=exp.Literal.string(""))
