@@ -347,6 +347,8 @@ CONVERSIONS = {
     "(1 < 2) = (2 < 3)": True,
     "(input IS NULL) IS NULL": False,
     "metrics.tokens > '100'": None,
+    "to_datetime('2024-05-01T10:00:01.5Z') - to_datetime('2024-05-01T10:00:00Z')": 1.5,
+    "metrics.missing % 0": None,
 }
 
 

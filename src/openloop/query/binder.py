@@ -58,16 +58,15 @@ def type_of(e: ast.Expr) -> str:
         return ("null" if v is None else "bool" if isinstance(v, bool) else "int" if isinstance(v, int)
                 else "num" if isinstance(v, float) else "str")  # fmt: skip
     if isinstance(e, ast.Binary):
-        if e.op in ("add", "sub") and "ts" in (type_of(e.left), type_of(e.right)):
-            return "ts"
+        if e.op in ("add", "sub") and "ts" in (lt := type_of(e.left), rt := type_of(e.right)):
+            return "num" if e.op == "sub" and lt == rt == "ts" else "ts"  # seconds apart
         return "num" if e.op in ("add", "sub", "mul", "div", "mod") else "bool"
     if isinstance(e, ast.Unary):
         return "bool" if e.op == "not" else "num"
     if isinstance(e, ast.InList | ast.IsNull | ast.AnySpan | ast.FilterSpans | ast.Search):
         return "bool"
     if isinstance(e, ast.Ternary):
-        t = type_of(e.then)
-        return type_of(e.otherwise) if t == "null" else t
+        return _first_type((e.then, e.otherwise))
     if isinstance(e, ast.Cast):
         return {"string": "str", "number": "num", "integer": "int", "boolean": "bool"}.get(
             e.type_name, "ts"
@@ -159,11 +158,23 @@ _TIME_FUNCS = frozenset(("second", "minute", "hour", "day", "week", "month", "ye
 
 
 def _same_kind(a: str, b: str) -> bool:
-    """Whether values of types ``a`` and ``b`` can be compared or mixed in coalesce()."""
+    """Whether values of types ``a`` and ``b`` can be compared or mixed in coalesce() (text
+    with a timestamp only as a quoted ISO timestamp: see :func:`_alike_nodes`)."""
     if a in ("json", "null") or b in ("json", "null") or a == b:
         return True
     pair = {a, b}
     return pair == {"num", "int"} or pair == {"ts", "str"}
+
+
+def _alike_nodes(x: ast.Expr, y: ast.Expr) -> bool:
+    """:func:`_same_kind` for two expressions: a timestamp goes with quoted text only."""
+    a, b = type_of(x), type_of(y)
+    if {a, b} == {"ts", "str"}:
+        text = x if a == "str" else y
+        return isinstance(text, ast.Literal)  # the compiler says when it is no timestamp
+    if ({a, b} & {"array", "map"}) and a != b and "null" not in (a, b):
+        return False  # an array or map goes only with its own kind
+    return _same_kind(a, b)
 
 
 def _number_text(a: ast.Expr, b: ast.Expr) -> bool:
@@ -228,9 +239,10 @@ class Binder:
             operand = b(e.operand, allow_agg, use_aliases, in_agg)
             items = tuple(b(i, allow_agg, use_aliases, in_agg) for i in e.items)
             if not (len(items) == 1 and type_of(items[0]) == "array"):  # 'x' IN tags
+                self._alike(e.pos, items, "the values after IN")
                 for item in items:
                     lt, rt = type_of(operand), type_of(item)
-                    if not _same_kind(lt, rt) and not _number_text(operand, item):
+                    if not _alike_nodes(operand, item) and not _number_text(operand, item):
                         raise self.err(e.pos, f"IN compares {_KIND_NAMES.get(lt, lt)} with "
                                        f"{_KIND_NAMES.get(rt, rt)}; make the values one kind")  # fmt: skip
             return ast.InList(operand, items, e.negated, pos=e.pos)
@@ -258,11 +270,14 @@ class Binder:
 
     def _alike(self, pos: int, args: Sequence[ast.Expr], what: str) -> None:
         """``args`` must be comparable (:func:`_same_kind`) with each other."""
-        typed = [t for t in map(type_of, args) if t not in ("json", "null")]
-        for t in typed[1:]:
-            if not _same_kind(typed[0], t):
+        typed = [a for a in args if type_of(a) != "null"]
+        if not any(type_of(a) in ("array", "map") for a in typed):
+            typed = [a for a in typed if type_of(a) != "json"]
+        for a in typed[1:]:
+            if not _alike_nodes(typed[0], a):
+                t0, t = type_of(typed[0]), type_of(a)
                 raise self.err(pos, f"{what} must be of one kind, got "
-                               f"{_KIND_NAMES.get(typed[0], typed[0])} and {_KIND_NAMES.get(t, t)}; "
+                               f"{_KIND_NAMES.get(t0, t0)} and {_KIND_NAMES.get(t, t)}; "
                                "convert one with to_string(), to_number() or to_datetime()")  # fmt: skip
 
     def _check_binary(self, e: ast.Binary, left: ast.Expr, right: ast.Expr) -> None:
@@ -287,7 +302,7 @@ class Binder:
             lt, rt = type_of(left), type_of(right)
             collection = {lt, rt} & {"array", "map"}
             if (collection and lt != rt and "null" not in (lt, rt)) or (
-                not _same_kind(lt, rt) and not _number_text(left, right)
+                not _alike_nodes(left, right) and not _number_text(left, right)
             ):
                 raise self.err(e.pos, f"cannot compare {_KIND_NAMES.get(lt, lt)} with "
                                f"{_KIND_NAMES.get(rt, rt)}; convert one with to_string(), "
@@ -300,6 +315,10 @@ class Binder:
             self._need(e.pos, args[-1], _TIME, f"{e.name}() needs a timestamp")
         elif name in ("coalesce", "least", "greatest", "nullif"):
             self._alike(e.pos, args, f"the arguments of {e.name}()")
+            if name in ("least", "greatest"):
+                for a in args:
+                    if type_of(a) in ("array", "map"):
+                        self._need(e.pos, a, frozenset(), f"{e.name}() compares single values")
         elif name in ("to_date", "to_datetime") and args:
             self._need(e.pos, args[0], _TIME, f"{e.name}() reads text or epoch seconds")
 

@@ -271,7 +271,7 @@ class ExprCompiler:
 
     def _num(self, e: ast.Expr) -> exp.Expr:
         """``e`` where a number is needed: a boolean counts as 1 or 0."""
-        x = self.expr(e, "num")
+        x = self._as(e, "num")
         if type_of(e) != "bool":
             return x
         return exp.Case(ifs=[exp.If(this=x, true=num(1)),
@@ -322,10 +322,16 @@ class ExprCompiler:
                 return self.d.null_safe_eq(left, right, negate=op == "nsne")
             return _CMP[op](this=left, expression=right)
         if op in _ARITH:
+            if type_of(e.left) == type_of(e.right) == "ts":  # seconds between two times
+                return exp.Paren(this=exp.Sub(this=self.d.epoch_seconds(self.expr(e.left)),
+                                              expression=self.d.epoch_seconds(self.expr(e.right))))  # fmt: skip
             if "ts" in (type_of(e.left), type_of(e.right)):  # shifted by an interval
                 left, right = self.expr(e.left, "ts"), self.expr(e.right)
             else:
                 left, right = self._num(e.left), self._num(e.right)
+                if op == "mod" and not (isinstance(e.right, ast.Literal) and e.right.value):
+                    # x % 0 is NULL, as x / 0 is (DuckDB raises an error)
+                    right = exp.Nullif(this=right, expression=num(0))
             return exp.Paren(this=_ARITH[op](this=left, expression=right))
         if op in ("like", "ilike"):
             left = _operand(self._text(e.left))
@@ -359,7 +365,15 @@ class ExprCompiler:
             if len(e.items) == 1:  # NULL when the item is (ClickHouse's IN says false)
                 node = exp.EQ(this=operand, expression=_operand(self.expr(first, wr)))
             else:
-                node = exp.In(this=operand, expressions=[self.expr(i, wr) for i in e.items])
+                typed = {type_of(i) for i in e.items}
+                if "ts" in typed or type_of(e.operand) == "ts":
+                    wr = "ts"  # quoted items are timestamps too
+                items = [self.expr(i, wr) for i in e.items]
+                if all(i.__class__ is ast.Literal and i.value is not None for i in e.items):
+                    node = exp.In(this=operand, expressions=items)
+                else:  # an item may be NULL: ClickHouse's IN says false where SQL says NULL
+                    node = any_of(*[exp.EQ(this=operand.copy(), expression=_operand(i))
+                                    for i in items])  # fmt: skip
         return exp.Not(this=exp.Paren(this=node)) if e.negated else node
 
     def _cast(self, type_name: str, operand: ast.Expr) -> exp.Expr:
@@ -453,7 +467,10 @@ class ExprCompiler:
             return self._contains(args[0], args[1])
         if name in ("coalesce", "nullif", "least", "greatest"):
             kinds = [type_of(a) for a in args if type_of(a) not in ("json", "null")]
-            w = _WANT.get(kinds[0], "str") if kinds else "str"
+            if kinds:
+                w = "ts" if "ts" in kinds else _WANT.get(kinds[0], "str")
+            else:  # JSON values only: read them as the caller needs them
+                w = want if want in ("num", "bool", "ts") else "str"
             parts = [self._as(a, w) for a in args]
             if name == "nullif":
                 return exp.Nullif(this=parts[0], expression=parts[1])

@@ -158,6 +158,10 @@ class Dialect(ABC):
     def to_string(self, e: exp.Expr) -> exp.Expr:
         return exp.Cast(this=e, to=_dtype("VARCHAR"))
 
+    def epoch_seconds(self, ts: exp.Expr) -> exp.Expr:
+        """Seconds since the epoch, with the microseconds as a fraction."""
+        return exp.Div(this=fn("epoch_us", ts), expression=num("1e6"))
+
     @abstractmethod
     def ts_text(self, ts: exp.Expr) -> exp.Expr:
         """A timestamp as text, in UTC and in the form results show it:
@@ -432,6 +436,9 @@ class ClickHouseDialect(Dialect):
 
     def json_of(self, e):
         return fn("toJSONString", e)
+
+    def epoch_seconds(self, ts):
+        return exp.Div(this=fn("toUnixTimestamp64Micro", ts), expression=num("1e6"))
 
     def ts_text(self, ts):
         text = fn("formatDateTime", ts, exp.Literal.string("%Y-%m-%dT%H:%i:%S.%fZ"),
