@@ -286,23 +286,18 @@ AGGREGATES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("expr", EXPRESSIONS)
-def test_expression_same_on_both_engines(expr: str, duck, ch) -> None:
-    text = (f"SELECT id, {expr} AS v FROM {LOGS} WHERE created > now() - interval 30 day "
-            "ORDER BY id LIMIT 300")  # fmt: skip
-    a = run_query(duck, text, resolver=resolver)["data"]
-    b = run_query(ch, text, resolver=resolver)["data"]
-    assert len(a) > 100
-    assert normalize(a) == normalize(b)
+_PER_ROW = f"SELECT id, {{}} AS v FROM {LOGS} WHERE created > now() - interval 30 day ORDER BY id LIMIT 300"
+_PER_TYPE = (f"SELECT span_attributes.type AS k, {{}} AS v FROM {LOGS} "
+             "WHERE created > now() - interval 30 day GROUP BY 1 ORDER BY k")  # fmt: skip
 
 
-@pytest.mark.parametrize("expr", AGGREGATES)
-def test_aggregate_same_on_both_engines(expr: str, duck, ch) -> None:
-    text = (f"SELECT span_attributes.type AS k, {expr} AS v FROM {LOGS} "
-            "WHERE created > now() - interval 30 day GROUP BY 1 ORDER BY k")  # fmt: skip
+@pytest.mark.parametrize(("template", "expr"), [(_PER_ROW, e) for e in EXPRESSIONS]
+                         + [(_PER_TYPE, e) for e in AGGREGATES])  # fmt: skip
+def test_same_values_on_both_engines(template: str, expr: str, duck, ch) -> None:
+    text = template.format(expr)
     a = run_query(duck, text, resolver=resolver)["data"]
     b = run_query(ch, text, resolver=resolver)["data"]
-    assert len(a) == 4
+    assert len(a) == 4 if template is _PER_TYPE else len(a) > 100
     assert normalize(a) == normalize(b)
 
 

@@ -165,13 +165,18 @@ class ExprCompiler:
         if want in (None, "json"):
             return d.json_raw(column, path)
         s = d.json_str(column, path) if path else d.json_str(column, ())
-        if want == "num":
-            return d.to_double(s)
-        if want == "bool":
-            return d.to_bool(s)
-        if want == "ts":
-            return d.to_datetime(s)
-        return s
+        return s if want == "str" else self._from_text(s, want)
+
+    def _from_text(self, text: exp.Expr, kind: str) -> exp.Expr:
+        """``text`` read as ``kind`` (num, int, bool or ts); any other kind leaves it text."""
+        d = self.d
+        if kind == "num":
+            return d.to_double(text)
+        if kind == "bool":
+            return d.to_bool(text)
+        if kind == "ts":
+            return d.to_datetime(text)
+        return d.to_bigint(text) if kind == "int" else text
 
     def expr(self, e: ast.Expr, want: str | None = None) -> exp.Expr:
         cls = e.__class__  # the frequent node types first (ast classes have no subclasses)
@@ -256,10 +261,9 @@ class ExprCompiler:
         """``e`` as ``want`` (num, str, bool, ts), a JSON value computed by a function (nullif,
         coalesce...) included: a JSON path converts itself."""
         x = self.expr(e, want)
-        if type_of(e) != "json" or e.__class__ in (ast.JsonPath, ast.Column):
+        if type_of(e) != "json" or e.__class__ in (ast.JsonPath, ast.Column) or want == "int":
             return x
-        convert = {"num": self.d.to_double, "bool": self.d.to_bool, "ts": self.d.to_datetime}
-        return convert[want](x) if want in convert else x
+        return self._from_text(x, want)
 
     def _text(self, e: ast.Expr) -> exp.Expr:
         """``e`` where text is needed (text functions, LIKE): other values converted."""
@@ -377,7 +381,6 @@ class ExprCompiler:
         return exp.Not(this=exp.Paren(this=node)) if e.negated else node
 
     def _cast(self, type_name: str, operand: ast.Expr) -> exp.Expr:
-        d = self.d
         typ = type_of(operand)
         if type_name == "string":
             if typ in ("json", "str"):  # a JSON string unquoted, any other JSON value as text
@@ -391,18 +394,12 @@ class ExprCompiler:
                                         true=zero)])  # fmt: skip
         if type_name == "boolean" and typ == "bool":
             return self.expr(operand)
-        if type_name in ("date", "datetime") and typ == "ts":
-            ts = self.expr(operand)
+        kind = {"number": "num", "integer": "int", "boolean": "bool"}.get(type_name, "ts")
+        if kind == "ts" and typ == "ts":
+            value = self.expr(operand)
         else:
-            text = self._text(operand)
-            if type_name == "number":
-                return d.to_double(text)
-            if type_name == "integer":
-                return d.to_bigint(text)
-            if type_name == "boolean":
-                return d.to_bool(text)
-            ts = d.to_datetime(text)
-        return self.bucket(1, "day", ts) if type_name == "date" else ts
+            value = self._from_text(self._text(operand), kind)
+        return self.bucket(1, "day", value) if type_name == "date" else value
 
     def _search(self, e: ast.Search) -> exp.Expr:
         self.searched = True
