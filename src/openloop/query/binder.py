@@ -159,7 +159,7 @@ _TIME_FUNCS = frozenset(("second", "minute", "hour", "day", "week", "month", "ye
 
 def _same_kind(a: str, b: str) -> bool:
     """Whether values of types ``a`` and ``b`` can be compared or mixed in coalesce() (text
-    with a timestamp only as a quoted ISO timestamp: see :func:`_alike_nodes`)."""
+    with a timestamp only as quoted text: see :func:`_alike_nodes`)."""
     if a in ("json", "null") or b in ("json", "null") or a == b:
         return True
     pair = {a, b}
