@@ -344,6 +344,11 @@ CONVERSIONS = {
     "metrics.tokens > '100'": None,
     "to_datetime('2024-05-01T10:00:01.5Z') - to_datetime('2024-05-01T10:00:00Z')": 1.5,
     "metrics.missing % 0": None,
+    # SQL's || joins text: looser than + and -, tighter than comparisons, NULL when a side is
+    "id || '/' || span_id": "trace-03-root/trace-03",
+    "'x' || 1 + 2": "x3",
+    "'q' || 'r' = 'qr'": True,
+    "'n:' || metadata.missing": None,
 }
 
 

@@ -118,6 +118,7 @@ def test_unknown_function_and_clause_suggest_names() -> None:
     ("SELECT created + 1 AS t FROM project_logs('p')", "shifted by an interval"),
     ("SELECT json_extract(metrics.tokens, 'a') AS j FROM project_logs('p')", "json_extract() reads JSON text, got a number"),
     ("SELECT to_datetime(is_root) AS t FROM project_logs('p')", "to_datetime() reads text or epoch seconds"),
+    ("select: 'a' || 'b' AS x | from: project_logs('p')", "`||` is SQL syntax"),
 ])  # fmt: skip
 def test_errors(text: str, message: str) -> None:
     err = error_of(text)

@@ -1,8 +1,8 @@
 """Expression parser (Pratt style) shared by the BTQL and SQL front-ends.
 
 Binding powers, loosest first: ``? :`` < OR < AND < NOT < comparisons (``= != <> < > <= >=
-<=> <!=>``, IS, IN, LIKE, ILIKE, MATCH, INCLUDES, CONTAINS, BETWEEN) < ``+ -`` < ``* / %`` <
-unary minus < postfix (``.key``, ``[i]``).
+<=> <!=>``, IS, IN, LIKE, ILIKE, MATCH, INCLUDES, CONTAINS, BETWEEN) < ``||`` (SQL syntax:
+concat) < ``+ -`` < ``* / %`` < unary minus < postfix (``.key``, ``[i]``).
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ class ExprParser:
         finally:
             self.depth -= 1
 
-    def binary(self, min_bp: int) -> ast.Expr:
+    def binary(self, min_bp: float) -> ast.Expr:
         left = self.prefix()
         tokens = self.tokens
         while True:
@@ -164,6 +164,13 @@ class ExprParser:
                     left = ast.Binary(name, left, self.binary(bp), pos=tok.pos)
                 elif min_bp < 5 and tok.value in _COMPARE:
                     left = self._comparison(left)
+                elif tok.value == "|" and self.syntax == "sql" and self._at_concat():
+                    # SQL's a || b: looser than + and -, tighter than comparisons
+                    if min_bp >= 5.5:
+                        return left
+                    self.i += 2
+                    right = self.binary(5.5)
+                    left = ast.Func("concat", (left, right), pos=tok.pos)
                 else:
                     return left
             elif kind == "ident":
@@ -182,6 +189,11 @@ class ExprParser:
                     return left
             else:
                 return left
+
+    def _at_concat(self) -> bool:
+        """Two ``|`` with nothing between them: ``||``."""
+        here, nxt = self.tokens[self.i], self.peek(1)
+        return nxt.kind == "op" and nxt.value == "|" and nxt.pos == here.end
 
     def _not_compare(self) -> bool:
         nxt = self.peek(1)

@@ -290,6 +290,12 @@ class _BtqlParser(_Common):
         while self.peek().kind != "eof":
             tok = self.advance()
             if tok.kind != "ident" or not self.at_op(":"):
+                if tok.kind == "op" and tok.value == "|" and self.i >= 2:
+                    before = self.tokens[self.i - 2]
+                    if before.kind == "op" and before.value == "|" and before.end == tok.pos:
+                        raise self.error("expected a clause such as `select:` or `filter:` "
+                                         "(to join text in BTQL write concat(a, b); `||` is "
+                                         "SQL syntax)", tok)  # fmt: skip
                 raise self.error("expected a clause such as `select:` or `filter:`", tok)
             name = tok.value.lower()
             if name not in BTQL_CLAUSES:
