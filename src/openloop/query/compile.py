@@ -334,7 +334,7 @@ class ExprCompiler:
             else:
                 left, right = self._num(e.left), self._num(e.right)
                 if op == "mod" and not (isinstance(e.right, ast.Literal) and e.right.value):
-                    # x % 0 is NULL, as x / 0 is (DuckDB raises an error)
+                    # x % 0 is NULL on both engines (DuckDB raises 'Division by zero')
                     right = exp.Nullif(this=right, expression=num(0))
             return exp.Paren(this=_ARITH[op](this=left, expression=right))
         if op in ("like", "ilike"):
