@@ -349,6 +349,18 @@ CONVERSIONS = {
     "'x' || 1 + 2": "x3",
     "'q' || 'r' = 'qr'": True,
     "'n:' || metadata.missing": None,
+    # SQL spellings: CASE, ::, IS [NOT] DISTINCT FROM, DATE '…'
+    "CASE WHEN is_root THEN 'root' ELSE 'child' END": "root",
+    "CASE span_attributes.type WHEN 'llm' THEN 1 WHEN 'task' THEN 2 END": 2,
+    "CASE WHEN has_error THEN 'err' END": None,
+    "'5'::double + 1": 6.0,
+    "latency::int": 5,
+    "metrics.tokens::varchar": None,
+    "model IS DISTINCT FROM 'gpt-4o'": True,
+    "model IS NOT DISTINCT FROM NULL": True,
+    "created >= DATE '2000-01-01'": True,
+    "to_date(to_datetime('2024-05-01T10:30:00Z'))": "2024-05-01T00:00:00Z",
+    "to_datetime(to_datetime('2024-05-01T10:30:00Z'))": "2024-05-01T10:30:00Z",
 }
 
 

@@ -69,6 +69,6 @@ def test_every_construct_has_an_example() -> None:
                   " like ", " ilike ", "<=>", " between ", "?", " % ", "interval 7 day",
                   "interval '30 days'", "date_trunc('15 minutes'", "current_timestamp",
                   "percentile(", "count_distinct(", "any_value(", "estimated_cost()", "json_extract(",
-                  "cast(", "to_date(", "[-1]", '."user_id"', "['factuality']", "group by 1", " || "]  # fmt: skip
+                  "cast(", "to_date(", "[-1]", '."user_id"', "['factuality']", "group by 1", " || ", "case when", "::int", "is distinct from", "date '"]  # fmt: skip
     missing = [c for c in constructs if c not in text]
     assert not missing

@@ -119,6 +119,10 @@ def test_unknown_function_and_clause_suggest_names() -> None:
     ("SELECT json_extract(metrics.tokens, 'a') AS j FROM project_logs('p')", "json_extract() reads JSON text, got a number"),
     ("SELECT to_datetime(is_root) AS t FROM project_logs('p')", "to_datetime() reads text or epoch seconds"),
     ("select: 'a' || 'b' AS x | from: project_logs('p')", "`||` is SQL syntax"),
+    ("SELECT CASE WHEN is_root THEN 1 AS x FROM project_logs('p')", "expected END"),
+    ("SELECT CASE END AS x FROM project_logs('p')", "expected WHEN after CASE"),
+    ("SELECT latency::money AS x FROM project_logs('p')", "unknown CAST type"),
+    ("SELECT id FROM project_logs('p') WHERE created > DATE 'soon'", "not an ISO date"),
 ])  # fmt: skip
 def test_errors(text: str, message: str) -> None:
     err = error_of(text)

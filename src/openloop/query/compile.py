@@ -395,7 +395,9 @@ class ExprCompiler:
         if type_name == "boolean" and typ == "bool":
             return self.expr(operand)
         kind = {"number": "num", "integer": "int", "boolean": "bool"}.get(type_name, "ts")
-        if kind == "ts" and typ == "ts":
+        if type_name != "date" and (kind == typ or (kind == "num" and typ == "int")):
+            return self.expr(operand)  # already of that kind
+        if kind == "ts" and typ == "ts":  # to_date() of a timestamp
             value = self.expr(operand)
         else:
             value = self._from_text(self._text(operand), kind)

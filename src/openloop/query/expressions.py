@@ -164,7 +164,10 @@ class ExprParser:
                     left = ast.Binary(name, left, self.binary(bp), pos=tok.pos)
                 elif min_bp < 5 and tok.value in _COMPARE:
                     left = self._comparison(left)
-                elif tok.value == "|" and self.syntax == "sql" and self._at_concat():
+                elif tok.value == ":" and self.syntax == "sql" and self._at_pair(":"):
+                    self.i += 2  # x::type, binding tighter than anything but . and []
+                    left = ast.Cast(left, self._cast_type(), pos=tok.pos)
+                elif tok.value == "|" and self.syntax == "sql" and self._at_pair("|"):
                     # SQL's a || b: looser than + and -, tighter than comparisons
                     if min_bp >= 5.5:
                         return left
@@ -190,10 +193,10 @@ class ExprParser:
             else:
                 return left
 
-    def _at_concat(self) -> bool:
-        """Two ``|`` with nothing between them: ``||``."""
+    def _at_pair(self, op: str) -> bool:
+        """Two ``op`` with nothing between them: ``||`` or ``::``."""
         here, nxt = self.tokens[self.i], self.peek(1)
-        return nxt.kind == "op" and nxt.value == "|" and nxt.pos == here.end
+        return nxt.kind == "op" and nxt.value == op and nxt.pos == here.end
 
     def _not_compare(self) -> bool:
         nxt = self.peek(1)
@@ -210,6 +213,11 @@ class ExprParser:
             if self.at_word("null"):
                 self.advance()
                 return ast.IsNull(left, negated, pos=pos)
+            if self.at_word("distinct") and self.peek(1).kind == "ident" and \
+                    self.peek(1).value.lower() == "from":  # fmt: skip
+                self.i += 2  # IS [NOT] DISTINCT FROM: the NULL-safe <!=> / <=>
+                right = self.binary(5)
+                return ast.Binary("nseq" if negated else "nsne", left, right, pos=pos)
             right = self.binary(5)
             return ast.Binary("nsne" if negated else "nseq", left, right, pos=pos)
         negated = word == "not"
@@ -313,6 +321,15 @@ class ExprParser:
             return ast.Literal(None, pos=tok.pos)
         if word == "interval":
             return self._interval()
+        if word == "case" and (
+            (nxt.kind == "ident" and nxt.value.lower() == "when")
+            or (self.syntax == "sql" and nxt.kind in ("ident", "qident", "string", "number")
+                and nxt.value.lower() not in RESERVED)
+        ):  # fmt: skip
+            return self._case(tok)
+        if word in ("date", "timestamp", "timestamptz") and nxt.kind == "string":
+            self.i += 2  # DATE '2024-01-31': the ISO text, read as a time where one is compared
+            return ast.Literal(nxt.value, pos=nxt.pos)
         if word in ("current_timestamp", "current_date"):
             self.i += 1
             return ast.Func(word, (), pos=tok.pos)
@@ -394,6 +411,42 @@ class ExprParser:
                              "year)", self.tokens[self.i - 1])  # fmt: skip
         return ast.Interval(int(amount), unit, pos=start.pos)
 
+    def _cast_type(self) -> str:
+        """The type after ``CAST(x AS`` or ``x::``, as a cast kind (``VARCHAR(255)`` allowed)."""
+        type_tok = self.advance()
+        type_name = _CAST_TYPES.get(type_tok.value.lower()) if type_tok.kind == "ident" else None
+        if type_name is None:
+            raise self.error("unknown CAST type; use VARCHAR, DOUBLE, BIGINT, BOOLEAN, "
+                             "TIMESTAMP or DATE", type_tok)  # fmt: skip
+        if self.at_op("("):  # VARCHAR(255)
+            while not self.at_op(")") and self.peek().kind != "eof":
+                self.advance()
+            self.expect_op(")")
+        return type_name
+
+    def _case(self, tok: Token) -> ast.Expr:
+        """``CASE [x] WHEN a THEN b … [ELSE c] END`` as nested ``?:``."""
+        self.i += 1
+        subject = None if self.at_word("when") else self.expr()
+        arms: list[tuple[ast.Expr, ast.Expr]] = []
+        while self.at_word("when"):
+            when = self.advance()
+            cond = self.expr()
+            if subject is not None:
+                cond = ast.Binary("eq", subject, cond, pos=when.pos)
+            self.expect_word("then")
+            arms.append((cond, self.expr()))
+        if not arms:
+            raise self.error("expected WHEN after CASE")
+        otherwise: ast.Expr = ast.Literal(None, pos=tok.pos)
+        if self.at_word("else"):
+            self.advance()
+            otherwise = self.expr()
+        self.expect_word("end")
+        for cond, then in reversed(arms):
+            otherwise = ast.Ternary(cond, then, otherwise, pos=tok.pos)
+        return otherwise
+
     def _call(self, name_tok: Token) -> ast.Expr:
         name = name_tok.value.lower()
         self.i += 2  # the name and "("
@@ -401,17 +454,7 @@ class ExprParser:
         if name == "cast":
             operand = self.expr()
             self.expect_word("as")
-            type_tok = self.advance()
-            type_name = (
-                _CAST_TYPES.get(type_tok.value.lower()) if type_tok.kind == "ident" else None
-            )
-            if type_name is None:
-                raise self.error("unknown CAST type; use VARCHAR, DOUBLE, BIGINT, BOOLEAN, "
-                                 "TIMESTAMP or DATE", type_tok)  # fmt: skip
-            if self.at_op("("):  # VARCHAR(255)
-                while not self.at_op(")") and self.peek().kind != "eof":
-                    self.advance()
-                self.expect_op(")")
+            type_name = self._cast_type()
             self.expect_op(")", " to close CAST(")
             return ast.Cast(operand, type_name, pos=pos)
         args: list[ast.Expr] = []
