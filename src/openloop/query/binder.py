@@ -304,9 +304,10 @@ class Binder:
             if (collection and lt != rt and "null" not in (lt, rt)) or (
                 not _alike_nodes(left, right) and not _number_text(left, right)
             ):
+                hint = ("compare a boolean with true or false" if "bool" in (lt, rt)
+                        else "convert one with to_string(), to_number() or to_datetime()")  # fmt: skip
                 raise self.err(e.pos, f"cannot compare {_KIND_NAMES.get(lt, lt)} with "
-                               f"{_KIND_NAMES.get(rt, rt)}; convert one with to_string(), "
-                               "to_number() or to_datetime()")  # fmt: skip
+                               f"{_KIND_NAMES.get(rt, rt)}; {hint}")  # fmt: skip
 
     def _check_args(self, e: ast.Func, name: str, args: Sequence[ast.Expr]) -> None:
         if name in _NUM_FUNCS and args:
