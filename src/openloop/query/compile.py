@@ -387,11 +387,7 @@ class ExprCompiler:
                 return self.expr(operand, "str")
             return self._as_text(self.expr(operand), typ)
         if typ == "bool" and type_name in ("number", "integer"):
-            flag = self.expr(operand, "bool")
-            one, zero = (num(1), num(0)) if type_name == "integer" else (num("1.0"), num("0.0"))
-            return exp.Case(ifs=[exp.If(this=flag, true=one),
-                                 exp.If(this=exp.Not(this=exp.Paren(this=flag.copy())),
-                                        true=zero)])  # fmt: skip
+            return self._num(operand)  # 1 or 0
         if type_name == "boolean" and typ == "bool":
             return self.expr(operand)
         kind = {"number": "num", "integer": "int", "boolean": "bool"}.get(type_name, "ts")

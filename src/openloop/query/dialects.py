@@ -426,7 +426,7 @@ class ClickHouseDialect(Dialect):
         return fn("toFloat64OrNull", fn(self._trim, fn("toString", e)))
 
     def to_bigint(self, e):
-        text = fn("trimBoth", fn("toString", e))
+        text = fn(self._trim, fn("toString", e))
         truncated = fn("accurateCastOrNull", fn("trunc", fn("toFloat64OrNull", text.copy())),
                        exp.Literal.string("Int64"))  # fmt: skip
         return exp.Coalesce(this=fn("toInt64OrNull", text), expressions=[truncated])
@@ -446,7 +446,7 @@ class ClickHouseDialect(Dialect):
         return fn("replaceOne", text, exp.Literal.string(".000000Z"), exp.Literal.string("Z"))
 
     def to_datetime(self, e):
-        text = fn("trimBoth", fn("toString", e))
+        text = fn(self._trim, fn("toString", e))
         seconds = fn("toFloat64OrNull", text)
         in_range = exp.Between(this=seconds.copy(), low=num(_MIN_EPOCH_S), high=num(_MAX_EPOCH_S))
         return exp.Case(
